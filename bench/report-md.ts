@@ -1,0 +1,88 @@
+/** The bench's Markdown report, written next to result.json from the same numbers. */
+import { LIMIT_SECONDS, REFERENCE, type BenchResult, type ClassResult } from './result.js';
+
+const n1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
+const pct = (x: number) => `${(Math.round(x * 10_000) / 100).toFixed(2)} %`;
+
+function rungs(c: ClassResult): string {
+  return Object.entries(c.rungsUsed)
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, k]) => `${r} ${k}`)
+    .join(', ');
+}
+
+export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: string; prefix: string }): string {
+  const L: string[] = [];
+  const cfg = r.config as Record<string, unknown>;
+  L.push(`# 3RC crash-injection bench: ${r.injections} injections, seed ${r.seed}`, '');
+  L.push(`Produced by the command below; every number here is in \`${opts.prefix}.json\` next to this file.`, '');
+  L.push('```sh', opts.command, '```', '');
+  L.push(
+    `Cluster: ${cfg.hosts} hosts + ${cfg.spares} spares, ${cfg.vms} VMs; injections arrive every ${cfg.meanIntervalSeconds} s on average ` +
+      `(exponential), ${Math.round(r.run.virtualSeconds! / 3600)} h of virtual time, wall time ${r.wallSeconds} s on this machine. ` +
+      `Probes every ${cfg.probeIntervalSeconds} s; host watchdog = policy.selfFenceAfterSeconds = ${cfg.watchdogSeconds} s; ` +
+      `simulated operator reaction ${cfg.operatorDelaySeconds} s.`,
+    '',
+  );
+  L.push('## Goals', '', '| goal | measured | met |', '| --- | --- | --- |');
+  for (const g of r.goals) L.push(`| ${g.goal} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`);
+  L.push('');
+  L.push('## Recovery time per class (seconds)', '');
+  L.push('From the injection to the moment every affected VM answers its probes again (service restored).', '');
+  L.push(`| class | n | mean | sd | p50 | p95 | p99 | max | under ${LIMIT_SECONDS} s | overhead p50 | overhead p99 | not recovered |`);
+  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of r.classes) {
+    L.push(`| ${c.name} | ${c.n} | ${n1(c.mean)} | ${n1(c.sd)} | ${n1(c.p50)} | ${n1(c.p95)} | ${n1(c.p99)} | ${n1(c.max)} | ${pct(c.under600)} | ${n1(c.overhead.p50)} | ${n1(c.overhead.p99)} | ${c.notRecovered} |`);
+  }
+  const o = r.overall;
+  L.push(`| **all** | ${o.n} | ${n1(o.mean)} | ${n1(o.sd)} | ${n1(o.p50)} | ${n1(o.p95)} | ${n1(o.p99)} | ${n1(o.max)} | ${pct(o.under600)} | ${n1(o.overheadStats.p50)} | ${n1(o.overheadStats.p99)} | ${o.notRecovered} |`);
+  L.push('');
+  L.push(
+    `Reference (${REFERENCE.source}): non-destructive crashes (overload, shutdown) recovered in ${REFERENCE.nonDestructive.mean} s ` +
+      `sigma ${REFERENCE.nonDestructive.sd} s over ${REFERENCE.nonDestructive.tests} tests; destructive crashes reinstalled in ` +
+      `${REFERENCE.destructive.mean} s sigma ${REFERENCE.destructive.sd} s over ${REFERENCE.destructive.tests} tests. The reference restarted ` +
+      'the host while its VMs waited; 3RC starts the VMs of a failed host on a spare first and repairs the host afterwards, so ' +
+      'its service recovery is compared with 181 s and its host repair (below) with 542 s.',
+    '',
+  );
+  L.push('## Host repair time (seconds)', '');
+  L.push('From the injection until every host it hit is healthy again in the controller (repaired in the background after its VMs moved).', '');
+  L.push(`| class | n | mean | sd | p50 | p95 | p99 | max | under ${LIMIT_SECONDS} s |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of r.classes) {
+    if (!c.repair) continue;
+    const p = c.repair;
+    L.push(`| ${c.name} | ${p.n} | ${n1(p.mean)} | ${n1(p.sd)} | ${n1(p.p50)} | ${n1(p.p95)} | ${n1(p.p99)} | ${n1(p.max)} | ${pct(p.under600)} |`);
+  }
+  L.push('');
+  L.push('## Rungs', '');
+  L.push('Actions requested on the targets an injection touched while it was open (host and affected VMs); wasted: an action followed by another in the same incident (a host evacuation that worked is not wasted).', '');
+  L.push('| class | rungs used | wasted | wasted per injection | operator actions | variants |', '| --- | --- | ---: | ---: | ---: | --- |');
+  for (const c of r.classes) {
+    const variants = Object.entries(c.variants).map(([k, v]) => `${k} ${v}`).join(', ');
+    L.push(`| ${c.name} | ${rungs(c)} | ${c.wastedRungs} | ${c.wastedPerInjection} | ${c.operatorActions} | ${variants} |`);
+  }
+  L.push('');
+  L.push('## Safety', '');
+  const v = r.violations;
+  const lost = r.violationDetails.lost;
+  L.push(`| counter | value |`, '| --- | ---: |');
+  L.push(`| VM running on two hosts | ${v.vmOnTwoHosts} |`);
+  L.push(`| action requested on a target healthy in the world | ${v.actionsOnHealthy} |`);
+  L.push(`| incidents lost or never closed | ${v.lostIncidents} (never recovered ${lost.notRecovered}, open at the end ${lost.openAtEnd.length}, missing in the store ${lost.missingInStore.length}) |`);
+  L.push('');
+  if (r.violationDetails.examples.length > 0) {
+    L.push('First safety events:', '', '| t (s) | kind | target | detail | injection (class) |', '| ---: | --- | --- | --- | --- |');
+    const t0 = Date.UTC(2026, 0, 1);
+    for (const e of r.violationDetails.examples) {
+      L.push(`| ${n1((e.at - t0) / 1000)} | ${e.kind} | ${e.target} | ${e.detail} | ${e.injection ?? '-'} (${e.cls ?? '-'}) |`);
+    }
+    L.push('');
+  }
+  L.push('## Run', '', '| counter | value |', '| --- | ---: |');
+  for (const [k, val] of Object.entries(r.run)) L.push(`| ${k} | ${val} |`);
+  L.push('');
+  L.push('## Figure', '');
+  L.push(`![recovery time histograms](${opts.prefix}.${opts.png ? 'png' : 'svg'})`, '');
+  L.push(`\`${opts.prefix}.svg\` (vector) and \`${opts.prefix}.png\`: bars are this bench, dashed curves the reference Gaussians scaled to each panel's n.`, '');
+  return L.join('\n');
+}

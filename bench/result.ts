@@ -1,0 +1,185 @@
+/**
+ * The bench's JSON result, a stable contract for scripts:
+ *
+ *   { seed, injections, wallSeconds,
+ *     classes: [{ name, n, mean, sd, p50, p95, p99, max, under600, overhead: { p50, p99 }, ...extras }],
+ *     overall: { n, mean, sd, p50, p95, p99, max, under600, ...extras },
+ *     violations: { vmOnTwoHosts, actionsOnHealthy, lostIncidents },
+ *     ...extras }
+ *
+ * Seconds everywhere, `under600` a fraction of the class's injections (one never recovered counts
+ * as not under 600 s; mean / sd / percentiles are over the recovered ones). Everything but
+ * `wallSeconds` (and `scale`, wall-clock measurements) depends only on the seed and the options.
+ */
+import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, type ClassName } from './classes.js';
+import type { BenchRun } from './runner.js';
+import { round, shareBelow, summarize, type Summary } from './stats.js';
+import type { Injection, SafetyEvent } from './tracker.js';
+
+export const REFERENCE = {
+  source: 'F. Calzolari, "High availability using virtualization" (3RC), SNS / INFN Pisa',
+  nonDestructive: { mean: 181, sd: 10, tests: 10_000, what: 'recovery after overload / shutdown' },
+  destructive: { mean: 542, sd: 17, tests: 5_000, what: 'reinstall after rm /boot; reboot' },
+} as const;
+
+export const LIMIT_SECONDS = 600;
+
+export interface ClassResult extends Summary {
+  name: ClassName;
+  under600: number;
+  overhead: { p50: number; p99: number };
+  recovered: number;
+  notRecovered: number;
+  summary: string;
+  overheadStats: Summary;
+  repair: (Summary & { under600: number }) | null;
+  rungsUsed: Record<string, number>;
+  wastedRungs: number;
+  wastedPerInjection: number;
+  operatorActions: number;
+  variants: Record<string, number>;
+}
+
+export interface BenchResult {
+  seed: number | string;
+  injections: number;
+  wallSeconds: number;
+  classes: ClassResult[];
+  overall: Summary & { under600: number; overheadStats: Summary; notRecovered: number };
+  violations: { vmOnTwoHosts: number; actionsOnHealthy: number; lostIncidents: number };
+  violationDetails: {
+    lost: { notRecovered: number; openAtEnd: string[]; missingInStore: string[] };
+    examples: SafetyEvent[];
+  };
+  reference: typeof REFERENCE;
+  config: Record<string, unknown>;
+  run: Record<string, number>;
+  goals: Goal[];
+  scale?: unknown;
+}
+
+export interface Goal {
+  goal: string;
+  value: string;
+  met: boolean;
+}
+
+function sortedCounts(entries: Iterable<string>): Record<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of entries) counts.set(e, (counts.get(e) ?? 0) + 1);
+  return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function classResult(name: ClassName, list: Injection[]): ClassResult {
+  const rec = list.map((i) => i.result!).filter((r) => r.recovery !== null);
+  const recovery = rec.map((r) => r.recovery!);
+  const overhead = list.map((i) => i.result!.overhead).filter((x): x is number => x !== null);
+  const repairs = list.map((i) => i.result!.repair);
+  const hasRepair = list.length > 0 && list[0]!.hosts.length > 0;
+  const repaired = repairs.filter((x): x is number => x !== null);
+  const s = summarize(recovery);
+  const o = summarize(overhead);
+  const wasted = list.reduce((n, i) => n + i.result!.wasted, 0);
+  return {
+    name,
+    ...s,
+    n: list.length,
+    under600: list.length ? round(recovery.filter((x) => x < LIMIT_SECONDS).length / list.length, 4) : 0,
+    overhead: { p50: o.p50, p99: o.p99 },
+    recovered: rec.length,
+    notRecovered: list.length - rec.length,
+    summary: CLASSES.find((c) => c.name === name)!.summary,
+    overheadStats: o,
+    repair: hasRepair ? { ...summarize(repaired), n: list.length, under600: list.length ? round(repaired.filter((x) => x < LIMIT_SECONDS).length / list.length, 4) : 0 } : null,
+    rungsUsed: sortedCounts(list.flatMap((i) => i.result!.rungs)),
+    wastedRungs: wasted,
+    wastedPerInjection: list.length ? round(wasted / list.length, 3) : 0,
+    operatorActions: list.reduce((n, i) => n + i.result!.operatorActions, 0),
+    variants: sortedCounts(list.map((i) => i.variant)),
+  };
+}
+
+export function buildResult(run: BenchRun): BenchResult {
+  const byClass = new Map<ClassName, Injection[]>(CLASS_NAMES.map((c) => [c, []]));
+  for (const inj of run.injections) byClass.get(inj.cls)!.push(inj);
+  const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!));
+  const all = run.injections.map((i) => i.result!);
+  const recovery = all.map((r) => r.recovery).filter((x): x is number => x !== null);
+  const overhead = all.map((r) => r.overhead).filter((x): x is number => x !== null);
+  const notRecovered = all.length - recovery.length;
+  const t = run.tracker;
+  const lostIncidents = notRecovered + run.openAtEnd.length + run.missingInStore.length;
+  const c = run.config;
+  const result: BenchResult = {
+    seed: c.seed,
+    injections: run.injections.length,
+    wallSeconds: round(run.wallSeconds, 2),
+    classes,
+    overall: {
+      ...summarize(recovery),
+      n: all.length,
+      under600: all.length ? round(recovery.filter((x) => x < LIMIT_SECONDS).length / all.length, 4) : 0,
+      overheadStats: summarize(overhead),
+      notRecovered,
+    },
+    violations: { vmOnTwoHosts: t.vmOnTwoHosts, actionsOnHealthy: t.actionsOnHealthy, lostIncidents },
+    violationDetails: {
+      lost: { notRecovered, openAtEnd: run.openAtEnd, missingInStore: run.missingInStore },
+      examples: t.safety.slice(0, 20),
+    },
+    reference: REFERENCE,
+    config: {
+      hosts: c.hosts,
+      spares: c.spares,
+      vms: c.vms,
+      meanIntervalSeconds: c.meanIntervalSeconds,
+      watchdogSeconds: c.watchdogSeconds,
+      selfFenceAfterSeconds: run.policy.selfFenceAfterSeconds,
+      operatorDelaySeconds: c.operatorDelaySeconds,
+      probeIntervalSeconds: c.probeIntervalSeconds,
+      probeConcurrency: c.probeConcurrency,
+      probeHints: c.probeHints,
+      policy: { failAfter: run.policy.failAfter, recoverAfter: run.policy.recoverAfter, evacuateFirst: run.policy.evacuateFirst },
+      mix: Object.fromEntries(CLASS_NAMES.map((n) => [n, c.mix[n] ?? 0])),
+      faultTimings: FAULT_TIMINGS,
+    },
+    run: {
+      virtualSeconds: run.virtualSeconds,
+      timersFired: run.timersFired,
+      deferredInjections: run.deferred,
+      operatorReleases: run.operatorActions.releases,
+      operatorConfirmOff: run.operatorActions.confirmOff,
+      watchdogResets: run.watchdogResets,
+      incidentsOpened: t.openedIncidents.size,
+      actionsOnBootingVm: t.actionsOnBootingVm,
+    },
+    goals: [],
+  };
+  result.goals = evaluateGoals(result);
+  return result;
+}
+
+const pct = (x: number) => `${round(x * 100, 2)} %`;
+
+export function evaluateGoals(r: BenchResult): Goal[] {
+  const cls = (n: ClassName) => r.classes.find((c) => c.name === n);
+  const goals: Goal[] = [
+    { goal: '100 % of the injections recovered in under 600 s', value: pct(r.overall.under600), met: r.overall.under600 === 1 },
+    {
+      goal: 'zero safety violations',
+      value: `${r.violations.vmOnTwoHosts} VM on two hosts, ${r.violations.actionsOnHealthy} actions on healthy targets, ${r.violations.lostIncidents} incidents lost / never closed`,
+      met: r.violations.vmOnTwoHosts + r.violations.actionsOnHealthy + r.violations.lostIncidents === 0,
+    },
+  ];
+  for (const [name, limit] of [['host-overload', 181], ['host-shutdown', 181], ['host-destructive', 542]] as const) {
+    const c = cls(name);
+    if (c) goals.push({ goal: `${name} mean recovery below ${limit} s`, value: `${c.mean} s`, met: c.recovered === c.n && c.mean < limit });
+  }
+  const o = r.overall.overheadStats;
+  goals.push({ goal: 'controller overhead median <= 20 s, p99 <= 60 s', value: `p50 ${o.p50} s, p99 ${o.p99} s`, met: o.p50 <= 20 && o.p99 <= 60 });
+  goals.push({ goal: `${r.injections} injections in <= 60 s of wall time (stretch 10 s)`, value: `${r.wallSeconds} s`, met: r.wallSeconds <= 60 });
+  return goals;
+}
+
+/** Share helper re-exported for reports. */
+export { shareBelow };

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up of a fresh Debian machine for 3RC: the Debian packages of the real
+# peers used by the tests, the npm dependencies, and the generated Prisma clients.
+# Fast when everything is already there: apt runs only for missing packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # native addons: libvirt binding
+  libvirt-dev libvirt-clients pkg-config
+  # real peers used by the tests
+  openipmi ipmitool openssh-server openssh-client
+  qemu-system-x86 ipxe-qemu ipxe ovmf busybox tftp-hpa kea-admin dnsmasq-base tftpd-hpa
+  iproute2 procps
+  # PostgreSQL for the multi-controller store and its tests
+  postgresql postgresql-client
+  # the crash bench's PNG histogram (rsvg-convert)
+  librsvg2-bin
+)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# PostgreSQL: start the local cluster if none answers (tests use database "test" on 127.0.0.1:5432).
+if command -v pg_lsclusters >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  cluster_version=$(ls /etc/postgresql 2>/dev/null | head -n1 || true)
+  if [ -n "$cluster_version" ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start || true
+  fi
+fi
+mkdir -p /run/sshd 2>/dev/null || true
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  npm install --no-audit --no-fund
+fi
+npm run --silent generate

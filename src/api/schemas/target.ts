@@ -1,0 +1,61 @@
+/** Target state and the operator actions on a target (maintenance, release, rung, confirm-off). */
+import { z } from 'zod';
+import { RUNGS, rungNumber, type RungNumber } from '../../core/types.js';
+import { isoTimeSchema } from './common.js';
+
+export const TARGET_PHASES = [
+  'healthy',
+  'suspect',
+  'failed',
+  'recovering',
+  'verifying',
+  'blocked',
+  'awaiting-operator',
+  'quarantined',
+  'maintenance',
+] as const;
+
+/** `host:<name>`, `vm:<name>`, or a bare name that is unique among hosts and VMs. */
+export const TargetParamsSchema = z.strictObject({ target: z.string().min(1) });
+
+export const MaintenanceBodySchema = z.strictObject({ on: z.boolean() });
+export type MaintenanceBody = z.infer<typeof MaintenanceBodySchema>;
+
+/** A rung by number (0..6) or by name (`reboot`, `fence-migrate`...), always a number after parsing. */
+export const RungSchema = z
+  .union([z.int().min(0).max(6), z.enum(RUNGS)], {
+    error: `must be a rung number 0..6 or one of ${RUNGS.join(', ')}`,
+  })
+  .transform((r): RungNumber => (typeof r === 'number' ? (r as RungNumber) : rungNumber(r)));
+
+export const RungBodySchema = z.strictObject({ rung: RungSchema });
+export type RungBodyInput = z.input<typeof RungBodySchema>;
+
+export const TargetStatusOutSchema = z.object({
+  targetId: z.string(),
+  kind: z.enum(['host', 'vm']),
+  name: z.string(),
+  phase: z.enum(TARGET_PHASES),
+  rung: z.int().nullable(),
+  rungName: z.string().nullable(),
+  incidentId: z.string().nullable(),
+  signature: z.string().nullable(),
+  maintenance: z.boolean(),
+  penalty: z.number(),
+  since: isoTimeSchema,
+  reason: z.string().nullable(),
+});
+export type TargetStatusOut = z.infer<typeof TargetStatusOutSchema>;
+
+export const HealthOutSchema = z.object({
+  status: z.literal('ok'),
+  startedAt: isoTimeSchema,
+  now: isoTimeSchema,
+  uptimeSeconds: z.number(),
+  env: z.string(),
+  store: z.string(),
+  targets: z.int(),
+  openIncidents: z.int(),
+  probeCycles: z.int(),
+});
+export type HealthOut = z.infer<typeof HealthOutSchema>;

@@ -1,0 +1,53 @@
+/** The resolved controller configuration: every default applied, policy merged, inventory checked. */
+import type { Policy } from '../core/policy.js';
+import type { HostSpec, VmSpec } from '../core/types.js';
+import type { z } from 'zod';
+import type { PxeConfigSchema } from './schema.js';
+
+export type EnvironmentKind = 'sim' | 'real';
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ProbesConfig {
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  /** Probes in flight at once, across all targets. */
+  concurrency: number;
+}
+
+export interface DemoConfig {
+  /** The sim crashes a random target about this often. */
+  crashEverySeconds: number;
+  seed: number;
+}
+
+/** Where a secret named by a `secretRef`/`keyRef` is read from; the config never holds the secret. */
+export interface SecretSource {
+  env?: string;
+  /** Absolute after loading (a relative path is taken from the config file's folder). */
+  file?: string;
+}
+
+/** The `pxe:` section (paths absolute after loading), see PxeConfigSchema. */
+export type PxeConfig = z.output<typeof PxeConfigSchema>;
+
+export interface ControllerConfig {
+  /** The file the config came from, or DEMO_SOURCE. */
+  source: string;
+  store: { url: string };
+  api: { listen: string };
+  environment: { kind: EnvironmentKind };
+  probes: ProbesConfig;
+  policy: Policy;
+  inventory: { hosts: HostSpec[]; vms: VmSpec[] };
+  /** Only with environment sim; null = no injected crashes. */
+  demo: DemoConfig | null;
+  secrets: Record<string, SecretSource>;
+  /** The controller's boot services for the reinstall rung; null: reinstall is not configured. */
+  pxe: PxeConfig | null;
+  log: { level: LogLevel };
+}
+
+export const DEFAULT_STORE_URL = 'file:./.3rc/3rc.db';
+export const DEFAULT_LISTEN = '127.0.0.1:7070';
+export const DEMO_SOURCE = '(built-in demo)';

@@ -1,0 +1,265 @@
+/**
+ * Carries out the action a recovery machine asked for, through the Env only. Every action is
+ * level-triggered and idempotent: it looks at the real state first (already off? already moved?),
+ * so running it again after a controller crash does no harm.
+ */
+import type { PendingAction } from '../core/recovery-context.js';
+import type { Policy } from '../core/policy.js';
+import { placeVm, type PlacementCandidate } from '../core/placement.js';
+import { RUNGS, type HostSpec, type VmSpec } from '../core/types.js';
+import type { Env } from '../env/env.js';
+import { errorText, isRrcError, RrcError } from '../errors.js';
+import { DEFAULT_FENCE_OPTIONS, fenceHost, type FenceOptions } from './fence.js';
+import { sleep, withTimeout } from '../env/timing.js';
+
+export interface ActionResult {
+  ok: boolean;
+  /** The action cannot go on without a person (e.g. fencing could not be confirmed). */
+  blocked?: boolean;
+  error?: string;
+}
+
+/** What the executor needs to know about and change in the inventory. */
+export interface Inventory {
+  host(name: string): HostSpec | undefined;
+  vm(name: string): VmSpec | undefined;
+  vmsOn(hostName: string): VmSpec[];
+  /** Hosts a VM may be placed on now, with their current load. */
+  placementCandidates(excludeHost: string): PlacementCandidate[];
+  /** Records the VM's new host in the store before it is started there (intent first). */
+  moveVm(vmName: string, toHost: string): Promise<void>;
+  markHostFenced(hostName: string): Promise<void>;
+  /** Virtual/wall time of the first probe that found the host unreachable; null while it answers. */
+  hostSilentSince(hostName: string): number | null;
+}
+
+export type Timeline = (kind: string, message: string, data?: Record<string, unknown>) => void;
+
+export interface ExecutorOptions {
+  env: Env;
+  policy: Policy;
+  inventory: Inventory;
+  fence?: FenceOptions;
+  shellTimeoutMs?: number;
+}
+
+export class ActionExecutor {
+  private readonly env: Env;
+  private readonly policy: Policy;
+  private readonly inv: Inventory;
+  private readonly fenceOptions: FenceOptions;
+  private readonly shellTimeoutMs: number;
+
+  constructor(opts: ExecutorOptions) {
+    this.env = opts.env;
+    this.policy = opts.policy;
+    this.inv = opts.inventory;
+    this.fenceOptions = opts.fence ?? DEFAULT_FENCE_OPTIONS;
+    this.shellTimeoutMs = opts.shellTimeoutMs ?? 60_000;
+  }
+
+  /** Never throws: every failure becomes `{ ok: false, error }`. */
+  async execute(action: PendingAction, targetName: string, timeline: Timeline): Promise<ActionResult> {
+    try {
+      const rungTimeoutMs = this.timeoutFor(action);
+      return await withTimeout(this.env.clock, this.run(action, targetName, timeline), rungTimeoutMs, `${action.kind} on ${targetName}`);
+    } catch (e) {
+      if (isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) return { ok: false, blocked: true, error: errorText(e) };
+      return { ok: false, error: errorText(e) };
+    }
+  }
+
+  private timeoutFor(action: PendingAction): number {
+    const name = RUNGS[action.rung];
+    return name === 'quarantine' ? 60_000 : this.policy.rungs[name].timeoutSeconds * 1000;
+  }
+
+  private async run(action: PendingAction, targetName: string, timeline: Timeline): Promise<ActionResult> {
+    switch (action.kind) {
+      case 'service-restart':
+        return this.serviceRestart(this.vm(targetName));
+      case 'vm-reboot': {
+        const vm = this.vm(targetName);
+        await this.env.hypervisor.reboot(this.host(vm.currentHost), vm, { shutdownTimeoutMs: this.policy.vmShutdownTimeoutSeconds * 1000 });
+        return { ok: true };
+      }
+      case 'vm-restart': {
+        const vm = this.vm(targetName);
+        await this.env.hypervisor.restart(this.host(vm.currentHost), vm);
+        return { ok: true };
+      }
+      case 'vm-move':
+        return this.moveVm(this.vm(targetName), timeline);
+      case 'host-power-on':
+        await this.env.power.on(this.host(targetName));
+        return { ok: true };
+      case 'host-reboot':
+        return this.rebootHost(this.host(targetName), timeline);
+      case 'hypervisor-restart':
+        return this.restartHypervisor(this.host(targetName));
+      case 'fence-migrate':
+        return this.fenceAndMigrate(this.host(targetName), action.operatorConfirmedOff, timeline);
+      case 'reinstall':
+        return this.reinstall(this.host(targetName), timeline);
+      case 'quarantine':
+        return { ok: true };
+    }
+  }
+
+  private host(name: string): HostSpec {
+    const h = this.inv.host(name);
+    if (!h) throw new RrcError('RRC_ERR_NOT_FOUND', `host ${name}`);
+    return h;
+  }
+
+  private vm(name: string): VmSpec {
+    const v = this.inv.vm(name);
+    if (!v) throw new RrcError('RRC_ERR_NOT_FOUND', `vm ${name}`);
+    return v;
+  }
+
+  private async serviceRestart(vm: VmSpec): Promise<ActionResult> {
+    const command = vm.serviceCheck?.restartCommand;
+    if (!command) return { ok: false, error: `vm ${vm.name} has no service restart command` };
+    const endpoint = vm.ssh ?? (vm.guestAddress ? { host: vm.guestAddress, port: 22, user: 'root' } : undefined);
+    if (!endpoint) return { ok: false, error: `vm ${vm.name} has no SSH endpoint or guest address` };
+    const r = await this.env.shell.run(endpoint, command, { timeoutMs: this.shellTimeoutMs });
+    return r.code === 0 ? { ok: true } : { ok: false, error: `"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
+  }
+
+  private async rebootHost(host: HostSpec, timeline: Timeline): Promise<ActionResult> {
+    if (host.bmc && (await this.env.power.status(host)) === 'off') {
+      timeline('step', `BMC reports ${host.name} off: powering on`);
+      await this.env.power.on(host);
+      return { ok: true };
+    }
+    if (host.ssh) {
+      try {
+        const r = await this.env.shell.run(host.ssh, this.policy.hostRebootCommand, { timeoutMs: 15_000 });
+        if (r.code === 0) {
+          timeline('step', `clean reboot of ${host.name} over SSH`);
+          return { ok: true };
+        }
+      } catch (e) {
+        timeline('step', `clean reboot over SSH failed (${errorText(e)}); using the BMC`);
+      }
+    }
+    if (!host.bmc) return { ok: false, error: `${host.name}: no BMC and no working SSH: cannot reboot` };
+    await this.env.power.cycle(host);
+    timeline('step', `power cycle of ${host.name} through its BMC`);
+    return { ok: true };
+  }
+
+  private async restartHypervisor(host: HostSpec): Promise<ActionResult> {
+    if (!host.ssh) return { ok: false, error: `${host.name} has no SSH endpoint` };
+    const command = this.policy.hypervisorRestartCommand;
+    const r = await this.env.shell.run(host.ssh, command, { timeoutMs: this.shellTimeoutMs });
+    return r.code === 0 ? { ok: true } : { ok: false, error: `"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
+  }
+
+  /**
+   * Fence first (confirmed off, or a person said so), then start every VM of the host elsewhere.
+   * Placement is planned before the fence: a host is never powered off when none of its VMs
+   * could go anywhere (that would turn a false alarm into an outage).
+   */
+  private async fenceAndMigrate(host: HostSpec, operatorConfirmedOff: boolean, timeline: Timeline): Promise<ActionResult> {
+    const vms = [...this.inv.vmsOn(host.name)].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
+    const candidates = this.inv.placementCandidates(host.name);
+    const plan = vms.map((vm) => ({ vm, target: placeVm(vm.resources, candidates) }));
+    if (vms.length > 0 && plan.every((p) => p.target === null)) {
+      return { ok: false, error: `no healthy host has room for any VM of ${host.name}; not fencing it` };
+    }
+    if (operatorConfirmedOff) {
+      timeline('fence', `${host.name}: an operator confirmed the host is off; BMC confirmation skipped`);
+    } else {
+      try {
+        await fenceHost(this.env.power, host, this.env.clock, this.fenceOptions);
+        timeline('fence', `${host.name}: BMC confirms power off`);
+      } catch (e) {
+        if (!isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) throw e;
+        await this.selfFenced(host, e, timeline);
+      }
+    }
+    await this.inv.markHostFenced(host.name);
+    const failures: string[] = [];
+    await Promise.all(
+      plan.map(async ({ vm, target }) => {
+        if (!target) {
+          failures.push(`${vm.name}: no host with room`);
+          return;
+        }
+        const result = await this.startOn(vm, target.host, timeline);
+        if (!result.ok) failures.push(`${vm.name}: ${result.error}`);
+      }),
+    );
+    if (failures.length) return { ok: false, error: `some VMs could not be moved: ${failures.sort().join('; ')}` };
+    return { ok: true };
+  }
+
+  /**
+   * The configured alternative to BMC confirmation: a host silent for longer than its storage-lease
+   * watchdog timeout has reset itself. Throws the original "unconfirmed" error when not configured
+   * or when the host answered again meanwhile.
+   */
+  private async selfFenced(host: HostSpec, unconfirmed: RrcError, timeline: Timeline): Promise<void> {
+    const limit = this.policy.selfFenceAfterSeconds;
+    const since = this.inv.hostSilentSince(host.name);
+    if (limit === null || since === null) throw unconfirmed;
+    const bmcProblem = unconfirmed.message;
+    const fencedAt = since + limit * 1000;
+    const wait = fencedAt - this.env.clock.now();
+    timeline('fence', `${host.name}: ${bmcProblem}; waiting ${Math.max(0, Math.round(wait / 1000))} s for its storage-lease watchdog (silent since ${new Date(since).toISOString()})`);
+    if (wait > 0) await sleep(this.env.clock, wait);
+    if (this.inv.hostSilentSince(host.name) !== since) {
+      throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${host.name} answered again while waiting for its watchdog: not fenced`);
+    }
+    timeline('fence', `${host.name}: silent for ${limit} s: reset by its watchdog (self-fenced)`);
+  }
+
+  /**
+   * Rung 4 for one VM (and `3rc vm move`): stop it where it is (confirmed), then start it on
+   * `toHost` or the best other host.
+   */
+  async moveVm(vm: VmSpec, timeline: Timeline, toHost?: string): Promise<ActionResult> {
+    const current = this.host(vm.currentHost);
+    if (toHost === current.name) return { ok: false, error: `${vm.name} already lives on ${toHost}` };
+    const state = await this.env.hypervisor.domainState(current, vm);
+    if (state === 'missing' && toHost === undefined) {
+      // The host lost the definition (reinstalled, or a fresh hypervisor): put the VM back there.
+      return this.startOn(vm, current, timeline, false);
+    }
+    await this.env.hypervisor.destroy(current, vm);
+    const after = await this.env.hypervisor.domainState(current, vm);
+    if (after === 'running' || after === 'paused' || after === 'unknown') {
+      return { ok: false, error: `${vm.name} still ${after} on ${current.name}: not starting a second copy` };
+    }
+    await this.env.hypervisor.undefine(current, vm);
+    const candidates = this.inv.placementCandidates(current.name).filter((c) => toHost === undefined || c.host.name === toHost);
+    if (toHost !== undefined && candidates.length === 0) return { ok: false, error: `unknown host ${toHost}` };
+    const target = placeVm(vm.resources, candidates);
+    if (!target) return { ok: false, error: `${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}` };
+    return this.startOn(vm, target.host, timeline);
+  }
+
+  private async startOn(vm: VmSpec, host: HostSpec, timeline: Timeline, record = true): Promise<ActionResult> {
+    try {
+      if (record) await this.inv.moveVm(vm.name, host.name);
+      await this.env.hypervisor.defineAndStart(host, vm);
+      timeline('migrate', `${vm.name} started on ${host.name}`, { vm: vm.name, host: host.name });
+      return { ok: true };
+    } catch (e) {
+      timeline('migrate', `${vm.name} could not start on ${host.name}: ${errorText(e)}`, { vm: vm.name, host: host.name });
+      return { ok: false, error: errorText(e) };
+    }
+  }
+
+  private async reinstall(host: HostSpec, timeline: Timeline): Promise<ActionResult> {
+    const deadlineMs = this.policy.reinstallDeadlineSeconds * 1000;
+    await this.env.provisioner.reinstall(host, {
+      deadlineMs,
+      onMilestone: (m) => timeline('milestone', `${m.name}${m.detail ? `: ${m.detail}` : ''}`, { milestone: m.name, at: m.at }),
+    });
+    await this.env.hypervisor.ping(host);
+    return { ok: true };
+  }
+}

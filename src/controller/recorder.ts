@@ -1,0 +1,137 @@
+/**
+ * Writes what the machines report (emitted events, phase changes, actions) to the store and the
+ * log. Ids are deterministic (incident `<target>#<n>`, action `<incident>/<seq>-r<rung>`), so a
+ * write repeated after a crash lands on the same rows.
+ */
+import { rungName } from '../core/ladder.js';
+import type { PendingAction, RecoveryContext } from '../core/recovery-context.js';
+import type { RecoveryEmitted } from '../core/recovery-machine.js';
+import { parseTargetId, type ActionOutcome, type TargetId, type TargetPhase } from '../core/types.js';
+import type { Logger } from '../env/env.js';
+import { errorText } from '../errors.js';
+import type { ActionRecord, Store } from '../store/types.js';
+import type { ActionResult } from './executor.js';
+
+export class IncidentRecorder {
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+  ) {}
+
+  async emitted(targetId: TargetId, e: RecoveryEmitted, ctx: RecoveryContext): Promise<void> {
+    const log = this.log.child({ target: targetId, incident: 'incidentId' in e ? e.incidentId : ctx.incidentId });
+    switch (e.type) {
+      case 'incident.opened': {
+        const { kind, name } = parseTargetId(targetId);
+        const entry = ctx.pendingAction?.rung ?? ctx.rung ?? 6;
+        log.warn({ signature: e.signature, penalty: e.penalty, entryRung: entry }, `incident opened: ${e.summary}`);
+        await this.store.createIncident({
+          id: e.incidentId,
+          targetId,
+          targetKind: kind,
+          targetName: name,
+          detectedAt: e.at,
+          signature: e.signature,
+          signatureSummary: e.summary,
+          entryRung: entry,
+          currentRung: entry,
+          state: 'open',
+          resolvedAt: null,
+          recoverySeconds: null,
+          note: e.manual ? 'opened by an operator' : null,
+        });
+        await this.event(e.incidentId, e.at, 'opened', `${e.manual ? 'operator request' : e.summary} (penalty ${e.penalty})`, {
+          signature: e.signature,
+          penalty: e.penalty,
+        });
+        return;
+      }
+      case 'action.requested': {
+        const a = e.action;
+        const msg = `rung ${a.rung} ${rungName(a.rung)}: ${a.kind}, attempt ${a.attempt} (${e.reason})`;
+        log.info({ rung: a.rung, action: a.kind, actionId: a.id, attempt: a.attempt }, msg);
+        await this.store.updateIncident(a.incidentId, { currentRung: a.rung, state: 'recovering' });
+        await this.event(a.incidentId, e.at, 'rung', msg, { rung: a.rung, action: a.kind, attempt: a.attempt });
+        return;
+      }
+      case 'incident.resolved': {
+        const detail = await this.store.getIncident(e.incidentId);
+        const seconds = detail ? (e.at - detail.detectedAt) / 1000 : null;
+        log.info({ recoverySeconds: seconds }, 'incident resolved: target healthy again');
+        await this.store.updateIncident(e.incidentId, { state: 'resolved', resolvedAt: e.at, recoverySeconds: seconds });
+        await this.event(e.incidentId, e.at, 'resolved', `healthy again after ${seconds?.toFixed(0) ?? '?'} s`);
+        return;
+      }
+      case 'incident.quarantined':
+        log.error({ alert: true, reason: e.reason }, `ALERT quarantined, handed over to a person: ${e.reason}`);
+        if (e.incidentId) {
+          await this.store.updateIncident(e.incidentId, { state: 'quarantined', currentRung: 6, note: e.reason });
+          await this.event(e.incidentId, e.at, 'alert', `quarantined: ${e.reason}`);
+        }
+        return;
+      case 'incident.awaiting-operator':
+        log.error({ alert: true, reason: e.reason }, `ALERT waiting for an operator: ${e.reason}`);
+        await this.store.updateIncident(e.incidentId, { state: 'awaiting-operator', note: e.reason });
+        await this.event(e.incidentId, e.at, 'alert', `waiting for an operator: ${e.reason}`);
+        return;
+      case 'incident.closed':
+        log.info({ reason: e.reason }, `incident closed: ${e.reason}`);
+        await this.store.updateIncident(e.incidentId, { state: 'cancelled', resolvedAt: e.at, note: e.reason });
+        await this.event(e.incidentId, e.at, 'closed', e.reason);
+        return;
+    }
+  }
+
+  async phaseChanged(targetId: TargetId, incidentId: string | null, from: TargetPhase, to: TargetPhase, at: number, why: string | null): Promise<void> {
+    this.log.info({ target: targetId, incident: incidentId, from, to }, `${from} => ${to}${why ? ` (${why})` : ''}`);
+    if (incidentId) await this.event(incidentId, at, 'transition', `${from} => ${to}${why ? ` (${why})` : ''}`, { from, to });
+  }
+
+  async actionStarted(targetId: TargetId, a: PendingAction, at: number, resumed: boolean, fencingToken: number | null): Promise<void> {
+    await this.store.upsertAction(actionRecord(targetId, a, at, fencingToken, null));
+    const msg = resumed ? `${a.kind} resumed after a controller restart (idempotent re-run)` : `${a.kind} started`;
+    this.log.info({ target: targetId, incident: a.incidentId, actionId: a.id, action: a.kind }, msg);
+    await this.event(a.incidentId, at, 'action-start', msg, { actionId: a.id });
+  }
+
+  async actionFinished(targetId: TargetId, a: PendingAction, startedAt: number, at: number, r: ActionResult, fencingToken: number | null): Promise<void> {
+    const outcome = r.ok ? 'ok' : r.blocked ? 'blocked' : 'failed';
+    await this.store.upsertAction(actionRecord(targetId, a, startedAt, fencingToken, { at, outcome, error: r.error ?? null }));
+    const msg = `${a.kind} ${outcome} after ${((at - startedAt) / 1000).toFixed(1)} s${r.error ? `: ${r.error}` : ''}`;
+    const log = this.log.child({ target: targetId, incident: a.incidentId, actionId: a.id, action: a.kind, outcome });
+    if (r.ok) log.info({}, msg);
+    else log.warn({ error: r.error }, msg);
+    await this.event(a.incidentId, at, 'action-end', msg, { actionId: a.id, outcome });
+  }
+
+  /** A timeline line for an incident; a failed write is logged, never thrown into the loop. */
+  async event(incidentId: string, at: number, kind: string, message: string, data?: Record<string, unknown>): Promise<void> {
+    try {
+      await this.store.addIncidentEvent({ incidentId, at, kind, message, data });
+    } catch (e) {
+      this.log.error({ incident: incidentId, error: errorText(e) }, 'could not write incident event');
+    }
+  }
+}
+
+function actionRecord(
+  targetId: TargetId,
+  a: PendingAction,
+  startedAt: number,
+  fencingToken: number | null,
+  end: { at: number; outcome: ActionOutcome; error: string | null } | null,
+): ActionRecord {
+  return {
+    id: a.id,
+    incidentId: a.incidentId,
+    targetId,
+    rung: a.rung,
+    kind: a.kind,
+    attempt: a.attempt,
+    startedAt,
+    finishedAt: end?.at ?? null,
+    outcome: end?.outcome ?? null,
+    error: end?.error ?? null,
+    fencingToken,
+  };
+}

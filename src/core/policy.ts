@@ -1,0 +1,100 @@
+/**
+ * The ladder policy: hysteresis thresholds, flap damping, per-rung timeouts and attempts.
+ * Every number here is configurable (config `policy:`); these are the defaults the README explains.
+ */
+import type { RungName } from './types.js';
+
+export interface RungPolicy {
+  /** The rung must bring the target back to healthy (including `recoverAfter` good probes) within this. */
+  timeoutSeconds: number;
+  /** Attempts of this rung before escalating to the next. */
+  maxAttempts: number;
+}
+
+export type ActingRung = Exclude<RungName, 'quarantine'>;
+
+export interface PenaltyPolicy {
+  /** Added at every new incident (route-flap damping, RFC 2439 style). */
+  perIncident: number;
+  /** The penalty halves every this many seconds. */
+  halfLifeSeconds: number;
+  /** Each full `stepUpEvery` of penalty carried into a new incident starts it one rung higher. */
+  stepUpEvery: number;
+  /** Above this (after adding the new incident) the target is quarantined and an alert raised. */
+  suppressAbove: number;
+}
+
+export interface Policy {
+  /** Consecutive bad probes before a target is declared failed. */
+  failAfter: number;
+  /** Consecutive good probes before a recovering target is declared healthy again. */
+  recoverAfter: number;
+  penalty: PenaltyPolicy;
+  /**
+   * Restore service first: when a host that carries VMs goes down, fence it and start its VMs on
+   * a spare before trying to repair the host, instead of letting the VMs wait for a reboot.
+   */
+  evacuateFirst: boolean;
+  rungs: Record<ActingRung, RungPolicy>;
+  /**
+   * Reinstall: how long to wait for the install-complete callback after the power cycle. Shorter
+   * than the reinstall rung's timeout, so a missed deadline is reported with the last milestone.
+   */
+  reinstallDeadlineSeconds: number;
+  /**
+   * A VM that stops waiting for its host (the host is back, or the VM was started on a spare) is
+   * booting: bad probes in this window do not fail it; it fails only if still bad afterwards.
+   */
+  blockedGraceSeconds: number;
+  /** Soft VM reboot: how long to wait for the guest to shut down before destroying it. */
+  vmShutdownTimeoutSeconds: number;
+  /**
+   * The configured alternative when a BMC cannot confirm power off: hosts run a storage-lease
+   * watchdog (sanlock / wdmd style) that resets a host within this many seconds of losing its
+   * lease. Once the host has been silent that long, it counts as fenced. null (default): the
+   * incident waits for an operator to confirm the host is off.
+   */
+  selfFenceAfterSeconds: number | null;
+  /** Command run over SSH on the host for rung 3. */
+  hypervisorRestartCommand: string;
+  /** Command run over SSH for a clean host reboot (when the host still answers). */
+  hostRebootCommand: string;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  failAfter: 3,
+  recoverAfter: 5,
+  penalty: { perIncident: 1000, halfLifeSeconds: 1800, stepUpEvery: 800, suppressAbove: 3000 },
+  evacuateFirst: true,
+  rungs: {
+    'service-restart': { timeoutSeconds: 90, maxAttempts: 1 },
+    reboot: { timeoutSeconds: 300, maxAttempts: 1 },
+    'restart-vm': { timeoutSeconds: 180, maxAttempts: 2 },
+    'restart-hypervisor': { timeoutSeconds: 120, maxAttempts: 1 },
+    'fence-migrate': { timeoutSeconds: 300, maxAttempts: 2 },
+    reinstall: { timeoutSeconds: 1500, maxAttempts: 1 },
+  },
+  reinstallDeadlineSeconds: 900,
+  blockedGraceSeconds: 120,
+  vmShutdownTimeoutSeconds: 30,
+  selfFenceAfterSeconds: null,
+  hypervisorRestartCommand: 'systemctl restart libvirtd',
+  hostRebootCommand: 'systemctl reboot',
+};
+
+/** Deep-merge a partial policy (from config) over the defaults; validation is the config's job. */
+export function resolvePolicy(partial: DeepPartial<Policy> = {}): Policy {
+  return {
+    ...DEFAULT_POLICY,
+    ...partial,
+    penalty: { ...DEFAULT_POLICY.penalty, ...partial.penalty },
+    rungs: Object.fromEntries(
+      (Object.keys(DEFAULT_POLICY.rungs) as ActingRung[]).map((r) => [
+        r,
+        { ...DEFAULT_POLICY.rungs[r], ...partial.rungs?.[r] },
+      ]),
+    ) as Policy['rungs'],
+  } as Policy;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -1,0 +1,373 @@
+/**
+ * HypervisorDriver over @unraid/libvirt (native binding, optional dependency, loaded lazily so
+ * the controller runs without it). One connection per hypervisor URI, dropped on failure or
+ * timeout and reopened by the next call. The binding has no reboot/reset/migrate: reboot is
+ * shutdown + wait + create, restart is destroy + create, migrate is define-from-XML + create.
+ */
+import type { Clock, DomainInfo, HypervisorDriver, Logger, NodeInfo } from '../env/env.js';
+import type { DomainState } from '../core/signature.js';
+import type { HostSpec, VmSpec } from '../core/types.js';
+import { RrcError, errorText } from '../errors.js';
+import { sleep, withTimeout } from '../env/timing.js';
+import { realClock as wallClock } from '../env/real/clock.js';
+
+/** Opaque domain handle of the binding. */
+export type DomainHandle = object;
+
+/** The part of @unraid/libvirt's Hypervisor this driver uses (a seam for fault-injection tests). */
+export interface LibvirtConnection {
+  connectOpen(): Promise<void>;
+  connectClose(): Promise<void>;
+  connectGetHostname(): Promise<string>;
+  connectListAllDomains(): Promise<DomainHandle[]>;
+  domainLookupByName(name: string): Promise<DomainHandle>;
+  domainLookupByUUIDString(uuid: string): Promise<DomainHandle>;
+  domainDefineXML(xml: string): Promise<DomainHandle>;
+  domainCreate(d: DomainHandle): Promise<void>;
+  domainShutdown(d: DomainHandle): Promise<void>;
+  domainDestroy(d: DomainHandle): Promise<void>;
+  domainUndefine(d: DomainHandle): Promise<void>;
+  domainResume(d: DomainHandle): Promise<void>;
+  domainGetInfo(d: DomainHandle): Promise<{ state: number }>;
+  domainGetName(d: DomainHandle): Promise<string>;
+  domainGetUUIDString(d: DomainHandle): Promise<string>;
+  nodeGetInfo(): Promise<{ cpus: number; memory: number }>;
+}
+
+/** Builds an unopened connection for a URI. */
+export type LibvirtConnect = (uri: string) => Promise<LibvirtConnection>;
+
+export interface LibvirtOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Limit for every single binding call. Default 10 s. */
+  callTimeoutMs?: number;
+  /** Interval of state polls while waiting for a shutdown. Default 500 ms. */
+  pollMs?: number;
+  connect?: LibvirtConnect;
+}
+
+const MISSING = 'libvirt binding not built: install Debian package libvirt-dev and run npm install';
+// Messages of errors after which the connection is not trusted any more.
+const CONNECTION_BROKEN = /connection|socket|broken pipe|end of file|not connected|invalid connection|cannot recv|cannot write|no route|refused/i;
+const DOMAIN_MISSING = /domain not found|no domain with matching/i;
+const NOT_RUNNING = /not running|domain is not active|operation is not valid: domain is not/i;
+
+// libvirt virDomainState numbers.
+const STATES: Record<number, DomainState> = {
+  0: 'unknown', // NOSTATE
+  1: 'running',
+  2: 'running', // BLOCKED on a resource, still running
+  3: 'paused',
+  4: 'running', // SHUTDOWN in progress: still running until it reaches SHUTOFF
+  5: 'shutoff',
+  6: 'crashed',
+  7: 'paused', // PMSUSPENDED
+};
+
+type Binding = { Hypervisor: new (o: { uri: string }) => LibvirtConnection };
+const bindings = new Map<string, Promise<Binding>>();
+
+/** A LibvirtConnect over the binding module `spec` (another name only in tests), imported on first use. */
+export function bindingConnect(spec = '@unraid/libvirt'): LibvirtConnect {
+  return async (uri) => {
+    let p = bindings.get(spec);
+    if (!p) {
+      // A variable specifier keeps TypeScript from requiring the optional package at compile time.
+      p = import(spec) as Promise<Binding>;
+      bindings.set(spec, p);
+    }
+    let mod: Binding;
+    try {
+      mod = await p;
+    } catch (e) {
+      bindings.delete(spec);
+      throw new RrcError('RRC_ERR_MISSING_DEPENDENCY', MISSING, { cause: e });
+    }
+    try {
+      // The native .node file is required inside the constructor, not at import.
+      return new mod.Hypervisor({ uri });
+    } catch (e) {
+      throw new RrcError('RRC_ERR_MISSING_DEPENDENCY', `${MISSING} (${errorText(e)})`, { cause: e });
+    }
+  };
+}
+
+/** Default connect: the real binding. */
+export const connectBinding: LibvirtConnect = bindingConnect();
+
+export class LibvirtDriver implements HypervisorDriver {
+  private closed = false;
+  /** Per URI: the open in progress, and the connection once open (so drops are synchronous). */
+  private readonly conns = new Map<string, { opening: Promise<LibvirtConnection>; conn?: LibvirtConnection }>();
+  private readonly clock: Clock;
+  private readonly callTimeoutMs: number;
+  private readonly pollMs: number;
+  private readonly connect: LibvirtConnect;
+
+  constructor(private readonly opts: LibvirtOptions = {}) {
+    this.clock = opts.clock ?? wallClock;
+    this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
+    this.pollMs = opts.pollMs ?? 500;
+    this.connect = opts.connect ?? connectBinding;
+  }
+
+  async ping(host: HostSpec): Promise<void> {
+    await this.call(host, 'ping', (c) => c.connectGetHostname(), true);
+  }
+
+  async listDomains(host: HostSpec): Promise<DomainInfo[]> {
+    const handles = await this.call(host, 'list domains', (c) => c.connectListAllDomains(), true);
+    const out: DomainInfo[] = [];
+    for (const d of handles) {
+      try {
+        const [name, uuid, info] = await this.call(host, 'domain info', (c) =>
+          Promise.all([c.domainGetName(d), c.domainGetUUIDString(d), c.domainGetInfo(d)]),
+        );
+        out.push({ name, uuid, state: STATES[info.state] ?? 'unknown' });
+      } catch (e) {
+        // A domain undefined between list and info is simply gone.
+        if (!DOMAIN_MISSING.test(errorText(e))) throw e;
+      }
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async domainState(host: HostSpec, vm: VmSpec): Promise<DomainState> {
+    const d = await this.lookup(host, vm);
+    return d ? this.stateOf(host, vm, d) : 'missing';
+  }
+
+  async reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number }): Promise<void> {
+    const d = await this.mustLookup(host, vm);
+    const state = await this.stateOf(host, vm, d);
+    if (state === 'running') {
+      let asked = true;
+      try {
+        await this.call(host, `shutdown ${vm.name}`, (c) => c.domainShutdown(d));
+      } catch (e) {
+        if (!NOT_RUNNING.test(errorText(e))) {
+          asked = false;
+          this.opts.log?.warn({ host: host.name, vm: vm.name, err: errorText(e) }, 'shutdown refused, destroying');
+        }
+      }
+      const off = asked && (await this.waitShutoff(host, vm, d, opts.shutdownTimeoutMs));
+      if (!off) {
+        this.opts.log?.info({ host: host.name, vm: vm.name }, 'guest ignored shutdown, destroying');
+        await this.destroyHandle(host, vm, d);
+      }
+    } else if (state !== 'shutoff') {
+      // Paused or crashed guests cannot act on an ACPI shutdown.
+      await this.destroyHandle(host, vm, d);
+    }
+    await this.start(host, vm);
+  }
+
+  async restart(host: HostSpec, vm: VmSpec): Promise<void> {
+    const d = await this.mustLookup(host, vm);
+    if ((await this.stateOf(host, vm, d)) !== 'shutoff') await this.destroyHandle(host, vm, d);
+    await this.start(host, vm);
+  }
+
+  async defineAndStart(host: HostSpec, vm: VmSpec): Promise<void> {
+    let d = await this.lookup(host, vm);
+    if (!d) {
+      const xml = vm.domainXml;
+      if (!xml) throw new RrcError('RRC_ERR_CONFIG_INVALID', `vm ${vm.name}: no domain XML stored, cannot define it on ${host.name}`);
+      d = await this.call(host, `define ${vm.name}`, (c) => c.domainDefineXML(xml));
+    }
+    const state = await this.stateOf(host, vm, d);
+    if (state === 'running') return;
+    if (state === 'paused') {
+      const handle = d;
+      await this.call(host, `resume ${vm.name}`, (c) => c.domainResume(handle));
+      await this.verifyRunning(host, vm);
+      return;
+    }
+    if (state !== 'shutoff') await this.destroyHandle(host, vm, d);
+    await this.start(host, vm);
+  }
+
+  async destroy(host: HostSpec, vm: VmSpec): Promise<void> {
+    const d = await this.lookup(host, vm);
+    if (d && (await this.stateOf(host, vm, d)) !== 'shutoff') await this.destroyHandle(host, vm, d);
+  }
+
+  async undefine(host: HostSpec, vm: VmSpec): Promise<void> {
+    const d = await this.lookup(host, vm);
+    if (!d) return;
+    try {
+      await this.call(host, `undefine ${vm.name}`, (c) => c.domainUndefine(d));
+    } catch (e) {
+      if (!DOMAIN_MISSING.test(errorText(e))) throw e;
+    }
+  }
+
+  async nodeInfo(host: HostSpec): Promise<NodeInfo> {
+    const info = await this.call(host, 'node info', (c) => c.nodeGetInfo(), true);
+    // libvirt reports memory in KiB.
+    return { cores: info.cpus, memoryMb: Math.floor(info.memory / 1024) };
+  }
+
+  /** Closes for good (controller shutdown): a probe still in flight gets an error, not a new connection. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.resetConnections();
+  }
+
+  /** Drops every cached connection; the next call reconnects, like after a restarted hypervisor. */
+  async resetConnections(): Promise<void> {
+    const all = [...this.conns.values()];
+    this.conns.clear();
+    await Promise.all(all.map((e) => e.opening.then((c) => this.closeQuietly(c), () => undefined)));
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private async start(host: HostSpec, vm: VmSpec): Promise<void> {
+    const d = await this.mustLookup(host, vm);
+    try {
+      await this.call(host, `create ${vm.name}`, (c) => c.domainCreate(d));
+    } catch (e) {
+      if (!/already running|already active/i.test(errorText(e))) throw e;
+    }
+    await this.verifyRunning(host, vm);
+  }
+
+  private async verifyRunning(host: HostSpec, vm: VmSpec): Promise<void> {
+    const state = await this.domainState(host, vm);
+    if (state !== 'running') {
+      throw new RrcError('RRC_ERR_DRIVER', `${where(host)}: vm ${vm.name} is ${state} after start, expected running`);
+    }
+  }
+
+  private async destroyHandle(host: HostSpec, vm: VmSpec, d: DomainHandle): Promise<void> {
+    try {
+      await this.call(host, `destroy ${vm.name}`, (c) => c.domainDestroy(d));
+    } catch (e) {
+      if (!NOT_RUNNING.test(errorText(e))) throw e;
+    }
+  }
+
+  /** Polls on the injected clock; bounded by the deadline. */
+  private async waitShutoff(host: HostSpec, vm: VmSpec, d: DomainHandle, timeoutMs: number): Promise<boolean> {
+    const deadline = this.clock.now() + timeoutMs;
+    const poll = Math.max(1, Math.min(this.pollMs, timeoutMs));
+    // Bounded by the deadline, and by a round count in case the clock stands still.
+    const maxRounds = Math.ceil(timeoutMs / poll) + 2;
+    for (let round = 0; round < maxRounds; round++) {
+      const s = await this.stateOf(host, vm, d).catch((e: unknown) => {
+        if (DOMAIN_MISSING.test(errorText(e))) return 'shutoff' as const; // transient domain gone
+        throw e;
+      });
+      if (s === 'shutoff') return true;
+      if (this.clock.now() + poll > deadline) return false;
+      await sleep(this.clock, poll);
+    }
+    return false;
+  }
+
+  private async stateOf(host: HostSpec, _vm: VmSpec, d: DomainHandle): Promise<DomainState> {
+    const info = await this.call(host, 'domain state', (c) => c.domainGetInfo(d), true);
+    return STATES[info.state] ?? 'unknown';
+  }
+
+  /** By UUID first (names can be reused), then by name; null when not defined. */
+  private async lookup(host: HostSpec, vm: VmSpec): Promise<DomainHandle | null> {
+    const tries: Array<[string, (c: LibvirtConnection) => Promise<DomainHandle>]> = [];
+    if (vm.uuid) tries.push([`lookup ${vm.uuid}`, (c) => c.domainLookupByUUIDString(vm.uuid)]);
+    tries.push([`lookup ${vm.name}`, (c) => c.domainLookupByName(vm.name)]);
+    for (const [what, fn] of tries) {
+      try {
+        return await this.call(host, what, fn, true);
+      } catch (e) {
+        // Any driver error of the UUID lookup (not found, malformed UUID) falls through to the name.
+        const miss = e instanceof RrcError && e.code === 'RRC_ERR_DRIVER' && (what.includes(vm.uuid) || DOMAIN_MISSING.test(e.message));
+        if (!miss) throw e;
+      }
+    }
+    return null;
+  }
+
+  private async mustLookup(host: HostSpec, vm: VmSpec): Promise<DomainHandle> {
+    const d = await this.lookup(host, vm);
+    if (!d) throw new RrcError('RRC_ERR_NOT_FOUND', `vm ${vm.name} (domain) on ${where(host)}`);
+    return d;
+  }
+
+  /**
+   * One binding call with a timeout and error mapping. A timeout or a broken connection drops
+   * the cached connection; idempotent reads on a cached connection are retried once on a new one.
+   */
+  private async call<T>(host: HostSpec, what: string, fn: (c: LibvirtConnection) => Promise<T>, idempotent = false): Promise<T> {
+    const uri = host.hypervisorUri;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const wasCached = this.conns.has(uri);
+      const conn = await this.connection(host);
+      try {
+        return await withTimeout(this.clock, fn(conn), this.callTimeoutMs, `${where(host)}: ${what}`, () => this.drop(uri, conn));
+      } catch (e) {
+        if (e instanceof RrcError) throw e;
+        const msg = errorText(e);
+        if (CONNECTION_BROKEN.test(msg)) {
+          this.drop(uri, conn);
+          if (idempotent && wasCached && attempt === 0) continue;
+          throw new RrcError('RRC_ERR_UNREACHABLE', `${where(host)}: ${what}: ${msg}`, { cause: e });
+        }
+        throw new RrcError('RRC_ERR_DRIVER', `${where(host)}: ${what}: ${msg}`, { cause: e });
+      }
+    }
+    throw new RrcError('RRC_ERR_UNREACHABLE', `${where(host)}: ${what}: connection lost twice`);
+  }
+
+  private connection(host: HostSpec): Promise<LibvirtConnection> {
+    const uri = host.hypervisorUri;
+    const cached = this.conns.get(uri);
+    if (cached) return cached.opening;
+    const entry: { opening: Promise<LibvirtConnection>; conn?: LibvirtConnection } = { opening: this.open(host) };
+    this.conns.set(uri, entry);
+    entry.opening.then(
+      (c) => {
+        entry.conn = c;
+      },
+      () => {
+        // A failed open must not stay cached.
+        if (this.conns.get(uri) === entry) this.conns.delete(uri);
+      },
+    );
+    return entry.opening;
+  }
+
+  private async open(host: HostSpec): Promise<LibvirtConnection> {
+    if (this.closed) throw new RrcError('RRC_ERR_UNREACHABLE', `${where(host)}: driver closed`);
+    const conn = await this.connect(host.hypervisorUri);
+    try {
+      await withTimeout(this.clock, conn.connectOpen(), this.callTimeoutMs, `${where(host)}: connect`);
+    } catch (e) {
+      if (e instanceof RrcError) throw e;
+      throw new RrcError('RRC_ERR_UNREACHABLE', `${where(host)}: ${errorText(e)}`, { cause: e });
+    }
+    this.opts.log?.debug({ host: host.name, uri: host.hypervisorUri }, 'libvirt connected');
+    return conn;
+  }
+
+  private drop(uri: string, conn: LibvirtConnection): void {
+    const cur = this.conns.get(uri);
+    // Compare by connection: a newer connection opened meanwhile stays.
+    if (cur?.conn === conn) this.conns.delete(uri);
+    // Close in the background: a hung connection must not block the caller.
+    void this.closeQuietly(conn);
+  }
+
+  private async closeQuietly(c: LibvirtConnection): Promise<void> {
+    try {
+      await withTimeout(this.clock, c.connectClose(), this.callTimeoutMs, 'libvirt close');
+    } catch {
+      // Nothing useful to do with a failed close.
+    }
+  }
+}
+
+function where(host: HostSpec): string {
+  return `host ${host.name} hypervisor ${host.hypervisorUri}`;
+}

@@ -1,0 +1,112 @@
+/**
+ * The Env boundary: everything the core and the controller need from the world.
+ * One contract, two implementations: `real/` (drivers for libvirt, IPMI, SSH, PXE, wall clock)
+ * and `sim/` (a simulated rack on a virtual clock). The controller never imports a driver.
+ */
+import type { DomainState, HostObservation, PowerState, VmObservation } from '../core/signature.js';
+import type { HostSpec, SshSpec, TargetKind, VmSpec } from '../core/types.js';
+
+/** Same contract as XState's clock (setTimeout / clearTimeout) plus `now`. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The subset of pino's logger the core uses, so the core does not import pino. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface Prober {
+  probeHost(host: HostSpec): Promise<HostObservation>;
+  /** `hostDown` is decided by the controller (it knows the host's incident), not by the prober. */
+  probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>>;
+  /**
+   * Optional, simulated environments only: true when nothing a probe of this target could see has
+   * changed since its last probe, so a virtual-time run may skip probing a quiet healthy target
+   * (LAB.md: do not spend events on targets whose probes cannot change anything). Real
+   * environments leave it undefined and every target is probed every cycle.
+   */
+  unchanged?(kind: TargetKind, name: string): boolean;
+}
+
+export type BootDevice = 'pxe' | 'disk';
+
+/** Out-of-band power control (BMC). Every call has its own timeout and throws typed errors. */
+export interface PowerDriver {
+  status(host: HostSpec): Promise<PowerState>;
+  on(host: HostSpec): Promise<void>;
+  off(host: HostSpec): Promise<void>;
+  cycle(host: HostSpec): Promise<void>;
+  reset(host: HostSpec): Promise<void>;
+  setBootDevice(host: HostSpec, device: BootDevice): Promise<void>;
+}
+
+export interface DomainInfo {
+  name: string;
+  uuid: string;
+  state: DomainState;
+}
+
+export interface NodeInfo {
+  cores: number;
+  memoryMb: number;
+}
+
+export interface HypervisorDriver {
+  /** Throws when the hypervisor does not answer. */
+  ping(host: HostSpec): Promise<void>;
+  listDomains(host: HostSpec): Promise<DomainInfo[]>;
+  domainState(host: HostSpec, vm: VmSpec): Promise<DomainState>;
+  /** Soft reboot: shutdown, wait, start; destroy + start if the guest ignores the shutdown. */
+  reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number }): Promise<void>;
+  /** Hard restart: destroy (if running) + start. */
+  restart(host: HostSpec, vm: VmSpec): Promise<void>;
+  /** Define the domain from the XML kept in the store (if not defined) and start it. */
+  defineAndStart(host: HostSpec, vm: VmSpec): Promise<void>;
+  /** Stop the domain at once (no-op if not running). */
+  destroy(host: HostSpec, vm: VmSpec): Promise<void>;
+  /** Remove the definition (no-op if not defined). */
+  undefine(host: HostSpec, vm: VmSpec): Promise<void>;
+  nodeInfo(host: HostSpec): Promise<NodeInfo>;
+}
+
+export interface ShellResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RemoteShell {
+  run(endpoint: SshSpec, command: string, opts: { timeoutMs: number }): Promise<ShellResult>;
+}
+
+export interface ReinstallMilestone {
+  name: 'bootdev-set' | 'power-cycled' | 'dhcp' | 'tftp' | 'http' | 'kickstart' | 'callback' | string;
+  at: number;
+  detail?: string;
+}
+
+export interface Provisioner {
+  /** Reinstall `host` from scratch over PXE; resolves when the install-complete callback arrived. */
+  reinstall(
+    host: HostSpec,
+    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void },
+  ): Promise<void>;
+}
+
+export interface Env {
+  readonly name: 'real' | 'sim' | string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly probes: Prober;
+  readonly power: PowerDriver;
+  readonly hypervisor: HypervisorDriver;
+  readonly shell: RemoteShell;
+  readonly provisioner: Provisioner;
+}

@@ -1,0 +1,186 @@
+/**
+ * The real Prober: every check of a target runs in parallel under its own deadline, and a failed
+ * check becomes `false` (or 'unknown') with the reason in `details`. A probe never throws:
+ * a broken check is evidence for the signature, not a crash of the reconcile pass.
+ */
+import type { Clock, HypervisorDriver, PowerDriver, Prober, RemoteShell } from '../../env/env.js';
+import type { DomainState, HostObservation, PowerState, VmObservation } from '../../core/signature.js';
+import type { HostSpec, SshSpec, VmSpec } from '../../core/types.js';
+import { errorText, isRrcError } from '../../errors.js';
+import { httpGetStatus, splitHostPort, tcpConnect } from '../../drivers/net-check.js';
+import { withTimeout } from '../timing.js';
+import { realClock as wallClock } from './clock.js';
+
+export interface ProbeTimeouts {
+  bmcMs: number;
+  tcpMs: number;
+  sshMs: number;
+  libvirtMs: number;
+  guestMs: number;
+  serviceMs: number;
+}
+
+export const DEFAULT_PROBE_TIMEOUTS: ProbeTimeouts = {
+  bmcMs: 5_000,
+  tcpMs: 3_000,
+  sshMs: 5_000,
+  libvirtMs: 5_000,
+  guestMs: 3_000,
+  serviceMs: 5_000,
+};
+
+export interface RealProberOptions {
+  power: PowerDriver;
+  hypervisor: HypervisorDriver;
+  shell: RemoteShell;
+  timeouts?: Partial<ProbeTimeouts>;
+  /** Port for the guest reachability check when guestAddress has none. Default 22. */
+  guestPort?: number;
+  /** SSH endpoint for `ssh` service checks. Default: guest address, host's SSH user and key. */
+  guestSsh?: (vm: VmSpec, host: HostSpec) => SshSpec | undefined;
+  clock?: Clock;
+}
+
+type Outcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number };
+
+export class RealProber implements Prober {
+  private readonly t: ProbeTimeouts;
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: RealProberOptions) {
+    this.t = { ...DEFAULT_PROBE_TIMEOUTS, ...opts.timeouts };
+    this.clock = opts.clock ?? wallClock;
+  }
+
+  async probeHost(host: HostSpec): Promise<HostObservation> {
+    const sshAddr = host.ssh?.host ?? host.ip;
+    const sshPort = host.ssh?.port ?? 22;
+    const [bmc, tcp, shell, hv] = await Promise.all([
+      host.bmc ? this.attempt('bmc', this.t.bmcMs, () => this.opts.power.status(host)) : undefined,
+      this.attempt('tcp', this.t.tcpMs, () => tcpConnect(sshAddr, sshPort, this.t.tcpMs)),
+      host.ssh ? this.attempt('ssh', this.t.sshMs, () => this.shellOk(host.ssh as SshSpec)) : undefined,
+      this.attempt('hypervisor', this.t.libvirtMs, () => this.opts.hypervisor.ping(host)),
+    ]);
+    const details: Record<string, string> = {};
+    let bmcReachable: boolean | null = null;
+    let power: PowerState = 'unknown';
+    if (bmc) {
+      details.bmc = describe(bmc, (p) => `power ${p}`);
+      if (bmc.ok) {
+        bmcReachable = true;
+        power = bmc.value;
+      } else {
+        bmcReachable = bmcAnswered(bmc.error);
+      }
+    }
+    details.tcp = describe(tcp, () => `connected to ${sshAddr}:${sshPort}`);
+    if (shell) details.ssh = describe(shell, (r) => r);
+    details.hypervisor = describe(hv, () => 'answered');
+    return {
+      bmcReachable,
+      power,
+      reachable: tcp.ok,
+      shellOk: shell ? shellVerdict(shell) : null,
+      hypervisorOk: hv.ok,
+      details,
+    };
+  }
+
+  async probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>> {
+    const guest = vm.guestAddress ? splitHostPort(vm.guestAddress, this.opts.guestPort ?? 22) : undefined;
+    const [hv, dom, reach, service] = await Promise.all([
+      this.attempt('hypervisor', this.t.libvirtMs, () => this.opts.hypervisor.ping(host)),
+      this.attempt('domain', this.t.libvirtMs, () => this.opts.hypervisor.domainState(host, vm)),
+      guest ? this.attempt('guest', this.t.guestMs, () => tcpConnect(guest.host, guest.port, this.t.guestMs)) : undefined,
+      vm.serviceCheck ? this.attempt('service', this.t.serviceMs, () => this.service(vm, host)) : undefined,
+    ]);
+    const details: Record<string, string> = {};
+    details.hypervisor = describe(hv, () => 'answered');
+    details.domain = describe(dom, (s) => s);
+    const domain: DomainState = dom.ok ? dom.value : 'unknown';
+    let guestReachable: boolean;
+    if (reach && guest) {
+      guestReachable = reach.ok;
+      details.guest = describe(reach, () => `connected to ${guest.host}:${guest.port}`);
+    } else {
+      guestReachable = domain === 'running';
+      details.guest = 'no guestAddress; judged from the domain state';
+    }
+    let serviceOk: boolean | null = null;
+    if (service) {
+      serviceOk = service.ok && service.value.ok;
+      details.service = describe(service, (r) => r.detail);
+    }
+    return { hypervisorOk: hv.ok, domain, guestReachable, serviceOk, details };
+  }
+
+  private async shellOk(endpoint: SshSpec): Promise<string> {
+    const r = await this.opts.shell.run(endpoint, 'true', { timeoutMs: this.t.sshMs });
+    return `exit ${r.code}`;
+  }
+
+  private async service(vm: VmSpec, host: HostSpec): Promise<{ ok: boolean; detail: string }> {
+    const check = vm.serviceCheck;
+    if (!check) return { ok: true, detail: 'no check' };
+    const guestHost = vm.guestAddress ? splitHostPort(vm.guestAddress, 22).host : undefined;
+    switch (check.kind) {
+      case 'tcp': {
+        if (!guestHost) return { ok: false, detail: 'tcp check needs a guestAddress' };
+        await tcpConnect(guestHost, check.port, this.t.serviceMs);
+        return { ok: true, detail: `tcp ${guestHost}:${check.port} open` };
+      }
+      case 'http': {
+        if (!guestHost) return { ok: false, detail: 'http check needs a guestAddress' };
+        const status = await httpGetStatus(guestHost, check.port, check.path, this.t.serviceMs);
+        const ok = check.expectStatus !== undefined ? status === check.expectStatus : status >= 200 && status < 300;
+        return { ok, detail: `http ${check.path} -> ${status}${ok ? '' : ` (expected ${check.expectStatus ?? '2xx'})`}` };
+      }
+      case 'ssh': {
+        const endpoint = (this.opts.guestSsh ?? defaultGuestSsh(this.opts.guestPort ?? 22))(vm, host);
+        if (!endpoint) return { ok: false, detail: 'ssh check needs a guest SSH endpoint' };
+        const r = await this.opts.shell.run(endpoint, check.command, { timeoutMs: this.t.serviceMs });
+        return { ok: r.code === 0, detail: `ssh check exit ${r.code}${r.code === 0 ? '' : `: ${r.stderr.trim().slice(0, 200)}`}` };
+      }
+    }
+  }
+
+  /** Runs one check under its deadline; never rejects. */
+  private async attempt<T>(what: string, ms: number, fn: () => Promise<T>): Promise<Outcome<T>> {
+    const started = this.clock.now();
+    try {
+      const value = await withTimeout(this.clock, Promise.resolve().then(fn), ms, `${what} probe`);
+      return { ok: true, value, ms: this.clock.now() - started };
+    } catch (error) {
+      return { ok: false, error, ms: this.clock.now() - started };
+    }
+  }
+}
+
+function defaultGuestSsh(port: number): (vm: VmSpec, host: HostSpec) => SshSpec | undefined {
+  return (vm, host) => {
+    if (!vm.guestAddress) return undefined;
+    const g = splitHostPort(vm.guestAddress, port);
+    return { host: g.host, port: g.port, user: host.ssh?.user ?? 'root', ...(host.ssh?.keyRef ? { keyRef: host.ssh.keyRef } : {}) };
+  };
+}
+
+/**
+ * A refused key or host key, or a missing secret, says nothing about the OS (sshd answered):
+ * null ("not judged") rather than false, which would read as a hung OS and cost a host reboot.
+ */
+function shellVerdict(o: Outcome<string>): boolean | null {
+  if (o.ok) return o.value === 'exit 0';
+  if (isRrcError(o.error, 'RRC_ERR_AUTH') || isRrcError(o.error, 'RRC_ERR_CONFIG_INVALID')) return null;
+  return false;
+}
+
+/** Auth refused or odd output still proves the BMC answered; a missing tool proves nothing. */
+function bmcAnswered(e: unknown): boolean | null {
+  if (isRrcError(e, 'RRC_ERR_AUTH') || isRrcError(e, 'RRC_ERR_DRIVER')) return true;
+  if (isRrcError(e, 'RRC_ERR_MISSING_DEPENDENCY') || isRrcError(e, 'RRC_ERR_CONFIG_INVALID')) return null;
+  return false;
+}
+
+function describe<T>(o: Outcome<T>, ok: (v: T) => string): string {
+  return o.ok ? `${ok(o.value)} (${o.ms} ms)` : `${errorText(o.error)} (${o.ms} ms)`;
+}

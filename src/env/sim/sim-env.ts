@@ -1,0 +1,140 @@
+/**
+ * The sim Env: the same contract as the real drivers, acting on a simulated World with modelled
+ * latencies on the (virtual) clock. Composition roots build it with
+ * `createSimEnv({ world, clock, log })` and hand it to the same controller as the real Env.
+ */
+import type { HostSpec } from '../../core/types.js';
+import { RrcError } from '../../errors.js';
+import type { Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../env.js';
+import { createSimContext, type SimContext, type SimLatency } from './sim-context.js';
+import { createSimHypervisor } from './sim-hypervisor.js';
+import { createSimProbes } from './sim-probes.js';
+import { createSimShell, type SimShellOptions } from './sim-shell.js';
+import type { World } from './world.js';
+import type { WorldEvent } from './world-types.js';
+
+export interface SimEnvOptions extends SimShellOptions {
+  world: World;
+  /** Must be the world's clock (defaults to it). */
+  clock?: Clock;
+  log: Logger;
+  latency?: Partial<SimLatency>;
+  /**
+   * Answer the Prober's `unchanged` hint so the controller skips probing settled healthy targets
+   * nothing has happened to (default true; sim-probes.ts). False probes everything every cycle.
+   */
+  probeHints?: boolean;
+}
+
+export interface SimEnv extends Env {
+  readonly name: 'sim';
+  readonly world: World;
+  readonly latency: SimLatency;
+}
+
+export function createSimEnv(opts: SimEnvOptions): SimEnv {
+  const clock = opts.clock ?? opts.world.clock;
+  if (clock !== opts.world.clock) {
+    throw new RrcError('RRC_ERR_CONFIG_INVALID', 'createSimEnv: the clock must be the one the world runs on');
+  }
+  const ctx = createSimContext(opts.world, clock, opts.log, opts.latency);
+  const power = createSimPower(ctx);
+  return {
+    name: 'sim',
+    world: opts.world,
+    latency: ctx.latency,
+    clock,
+    log: opts.log,
+    probes: createSimProbes(ctx, { hints: opts.probeHints !== false }),
+    power,
+    hypervisor: createSimHypervisor(ctx),
+    shell: createSimShell(ctx, opts),
+    provisioner: createSimProvisioner(ctx, power),
+  };
+}
+
+/** Sim IPMI. A dead BMC is unreachable, a hung one times out; both only after the BMC timeout. */
+export function createSimPower(ctx: SimContext): PowerDriver {
+  const { world, latency } = ctx;
+
+  async function call<T>(host: HostSpec, op: string, act: () => T): Promise<T> {
+    ctx.log.debug({ target: `host:${host.name}`, op: `power.${op}` }, 'sim bmc call');
+    if (!host.bmc) throw new RrcError('RRC_ERR_DRIVER', `host ${host.name} has no BMC configured`);
+    const where = `BMC of ${host.name} (${host.bmc.address}:${host.bmc.port})`;
+    const bmc = world.host(host.name).bmc;
+    if (bmc === 'dead') {
+      await ctx.wait(latency.bmcTimeoutSeconds);
+      throw new RrcError('RRC_ERR_UNREACHABLE', `${where}: no answer to ${op} within ${latency.bmcTimeoutSeconds} s`);
+    }
+    if (bmc === 'hung') {
+      await ctx.wait(latency.bmcTimeoutSeconds);
+      throw new RrcError('RRC_ERR_DRIVER_TIMEOUT', `${where}: ${op} got no reply within ${latency.bmcTimeoutSeconds} s`);
+    }
+    await ctx.wait(latency.bmcLatencySeconds);
+    return act();
+  }
+
+  return {
+    status: (host) => call(host, 'status', () => world.host(host.name).power),
+    on: (host) => call(host, 'on', () => world.powerOn(host.name)),
+    off: (host) => call(host, 'off', () => world.powerOff(host.name, 'bmc power off')),
+    cycle: (host) => call(host, 'cycle', () => world.powerCycle(host.name, 'bmc power cycle')),
+    reset: (host) => call(host, 'reset', () => world.powerCycle(host.name, 'bmc reset')),
+    setBootDevice: (host, device) => call(host, `bootdev ${device}`, () => world.setBootDevice(host.name, device)),
+  };
+}
+
+/**
+ * Sim PXE provisioning: bootdev pxe + power cycle over the BMC, then the milestones the host's
+ * firmware and installer report (dhcp, tftp, http, kickstart, callback) as the world emits them.
+ * Resolves on the firstboot callback; past the deadline throws naming the last milestone.
+ */
+export function createSimProvisioner(ctx: SimContext, power: PowerDriver): Provisioner {
+  const { world, clock } = ctx;
+
+  return {
+    reinstall(host, { deadlineMs, onMilestone }) {
+      let last = 'none';
+      let finished = false;
+      const report = (name: ReinstallMilestone['name']): void => {
+        if (finished) return;
+        last = name;
+        onMilestone({ name, at: clock.now() });
+      };
+      let unsubscribe = (): void => {};
+      const callback = new Promise<void>((resolve) => {
+        unsubscribe = world.onChange((e: WorldEvent) => {
+          if (e.target !== `host:${host.name}` || e.pxe === undefined) return;
+          report(e.pxe);
+          if (e.pxe === 'callback') resolve();
+        });
+      });
+
+      return new Promise<void>((resolve, reject) => {
+        const settle = (done: () => void): void => {
+          if (finished) return;
+          finished = true;
+          unsubscribe();
+          clock.clearTimeout(deadline);
+          done();
+        };
+        const deadline = clock.setTimeout(() => {
+          const seconds = Math.round(deadlineMs / 1000);
+          const error = new RrcError('RRC_ERR_DRIVER_TIMEOUT', `reinstall of ${host.name} exceeded ${seconds} s; last milestone: ${last}`);
+          settle(() => reject(error));
+        }, deadlineMs);
+        const work = async (): Promise<void> => {
+          await power.setBootDevice(host, 'pxe');
+          report('bootdev-set');
+          await power.cycle(host);
+          report('power-cycled');
+          await callback;
+        };
+        work().then(
+          () => settle(resolve),
+          (error: unknown) => settle(() => reject(error)),
+        );
+      });
+    },
+  };
+}

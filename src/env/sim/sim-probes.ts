@@ -1,0 +1,94 @@
+/**
+ * Sim probes: what the controller's probes would see of the world. The observation is taken when
+ * the probe is sent; the probe then takes its latency, or its timeout when something is silent.
+ *
+ * `unchanged(kind, name)` (the Prober hint for virtual time): every world event bumps a version of
+ * its target (`host:<h>` or `vm:<v>`); a probe records the versions it read. A host is unchanged
+ * while its own version is the one its last probe read; a VM while its own version and that of
+ * the host it was probed on are (a host event such as a hang, a partition or a boot completing
+ * changes what the probes of its guests see). Every change of what a probe reads goes through a
+ * world event, timed transitions (boots, installs) included, so skipping an unchanged target
+ * cannot hide anything from the controller.
+ */
+import type { HostObservation, VmObservation } from '../../core/signature.js';
+import type { HostSpec, TargetKind, VmSpec } from '../../core/types.js';
+import type { Prober } from '../env.js';
+import type { SimContext } from './sim-context.js';
+
+export interface SimProbeOptions {
+  /** Answer `unchanged` (default true). False: every target is probed every cycle, as in real life. */
+  hints?: boolean;
+}
+
+interface Seen {
+  version: number;
+  /** VMs: the host they were probed on, and its version then. */
+  host?: string;
+  hostVersion?: number;
+}
+
+export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Prober {
+  const { world, latency } = ctx;
+  // Versions and what the last probe saw, per kind and name (no id strings on the hot path).
+  const hostVersions = new Map<string, number>();
+  const vmVersions = new Map<string, number>();
+  const seenHost = new Map<string, Seen>();
+  const seenVm = new Map<string, Seen>();
+  if (opts.hints !== false) {
+    world.onChange((e) => {
+      const vm = e.target.startsWith('vm:');
+      const versions = vm ? vmVersions : hostVersions;
+      const name = e.target.slice(vm ? 3 : 5);
+      versions.set(name, (versions.get(name) ?? 0) + 1);
+    });
+  }
+
+  const prober: Prober = {
+    async probeHost(host: HostSpec): Promise<HostObservation> {
+      seenHost.set(host.name, { version: hostVersions.get(host.name) ?? 0 });
+      const h = world.host(host.name);
+      const bmcReachable = host.bmc ? h.bmc === 'ok' : null;
+      // A hung or overloaded OS does not answer at all; a partition hides a healthy one.
+      const reachable = world.hostAnswers(host.name);
+      const hypervisorOk = reachable && h.hypervisor === 'up';
+      const details: Record<string, string> = {};
+      if (bmcReachable === false) details.bmc = h.bmc === 'dead' ? 'no answer' : 'no reply (timeout)';
+      if (!reachable) details.net = 'connect timed out';
+      else if (!hypervisorOk) details.hypervisor = 'connection refused';
+      const observation: HostObservation = {
+        bmcReachable,
+        power: bmcReachable ? h.power : 'unknown',
+        reachable,
+        shellOk: host.ssh ? reachable : null,
+        hypervisorOk,
+        ...(Object.keys(details).length > 0 ? { details } : {}),
+      };
+      const silent = !reachable || bmcReachable === false;
+      await ctx.wait(silent ? latency.probeTimeoutSeconds : latency.probeLatencySeconds);
+      return observation;
+    },
+
+    async probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>> {
+      seenVm.set(vm.name, { version: vmVersions.get(vm.name) ?? 0, host: host.name, hostVersion: hostVersions.get(host.name) ?? 0 });
+      const h = world.host(host.name);
+      const hypervisorOk = world.hostAnswers(host.name) && h.hypervisor === 'up';
+      const d = h.domains.get(vm.name);
+      const guestReachable = world.guestAnswers(host.name, vm.name);
+      const observation: Omit<VmObservation, 'hostDown'> = {
+        hypervisorOk,
+        domain: hypervisorOk ? (d?.state ?? 'missing') : 'unknown',
+        guestReachable,
+        serviceOk: vm.serviceCheck ? guestReachable && d?.service === 'up' : null,
+      };
+      await ctx.wait(hypervisorOk && guestReachable ? latency.probeLatencySeconds : latency.probeTimeoutSeconds);
+      return observation;
+    },
+  };
+  if (opts.hints === false) return prober;
+  prober.unchanged = (kind: TargetKind, name: string): boolean => {
+    const last = kind === 'host' ? seenHost.get(name) : seenVm.get(name);
+    if (last === undefined || last.version !== ((kind === 'host' ? hostVersions : vmVersions).get(name) ?? 0)) return false;
+    return last.host === undefined || last.hostVersion === (hostVersions.get(last.host) ?? 0);
+  };
+  return prober;
+}

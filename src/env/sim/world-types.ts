@@ -1,0 +1,75 @@
+/**
+ * Types of the simulated rack (world.ts): host, domain and guest states, events, fault commands.
+ */
+import type { HostSpec, TargetId, VmSpec } from '../../core/types.js';
+import type { Clock } from '../env.js';
+import type { Seed } from './random.js';
+import type { SimTimings } from './timing.js';
+
+export type BmcState = 'ok' | 'dead' | 'hung';
+export type OsState = 'up' | 'booting' | 'hung' | 'down' | 'broken' | 'installing';
+export type GuestState = 'off' | 'booting' | 'up' | 'hung' | 'panicked';
+export type SimDomainState = 'running' | 'paused' | 'shutoff' | 'crashed';
+export type PxePhase = 'dhcp' | 'tftp' | 'http' | 'kickstart' | 'callback';
+
+export interface SimDomain {
+  readonly vm: string;
+  state: SimDomainState;
+  guest: GuestState;
+  service: 'up' | 'down';
+  autostart: boolean;
+  /** Undefined while running: disappears when it stops (libvirt transient domain). */
+  transient: boolean;
+  epoch: number;
+}
+
+export interface SimHost {
+  readonly spec: HostSpec;
+  power: 'on' | 'off';
+  bmc: BmcState;
+  os: OsState;
+  hypervisor: 'up' | 'down';
+  partitioned: boolean;
+  overloaded: boolean;
+  /** One-shot, like `ipmitool chassis bootdev pxe` without `persistent`. */
+  bootDevice: 'disk' | 'pxe';
+  bootDestroyed: boolean;
+  readonly domains: Map<string, SimDomain>;
+  epoch: number;
+}
+
+export interface WorldEvent {
+  at: number;
+  target: TargetId;
+  change: string;
+  /** Set on PXE install milestones reported by the host's firmware / installer. */
+  pxe?: PxePhase;
+}
+
+export type HostFault =
+  | 'power-loss' | 'power-on' | 'shutdown' | 'hang' | 'overload' | 'destroy-boot'
+  | 'partition' | 'heal-partition' | 'bmc-dead' | 'bmc-hung' | 'bmc-ok';
+export type VmFault = 'panic' | 'hang' | 'service-dead' | 'destroy' | 'undefine';
+export type FaultCommand =
+  | { kind: 'host'; host: string; fault: HostFault }
+  | { kind: 'hypervisor'; host: string; fault: 'crash' }
+  | { kind: 'vm'; vm: string; fault: VmFault }
+  | { kind: 'delay'; seconds: number };
+
+export interface WorldOptions {
+  hosts: HostSpec[];
+  /** Each starts running (guest and service up) on its `currentHost`. */
+  vms: VmSpec[];
+  clock: Clock;
+  seed?: Seed;
+  timings?: Partial<SimTimings>;
+  /** VMs whose domains are marked autostart (started by libvirtd when their host boots). */
+  autostart?: string[];
+  /**
+   * Storage-lease watchdog (sanlock / oVirt style), in seconds; null (default) = none. A powered-on
+   * host that has lost contact (hung, overloaded, partitioned) while it still runs guests cannot
+   * renew its storage lease, so its hardware watchdog resets it this long after contact was lost:
+   * its domains stop, as after a power cycle, and it boots again. See world.ts.
+   */
+  watchdogSeconds?: number | null;
+}

@@ -1,0 +1,181 @@
+/**
+ * The composition root of the controller service: store, Env (simulated rack or real drivers),
+ * controller, HTTP API. `3rc controller` and `npm start` call `startService`; tests call it too.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger as PinoLogger } from 'pino';
+import { buildApp } from '../api/app.js';
+import { parseListen } from '../config/index.js';
+import type { ControllerConfig, PxeConfig } from '../config/types.js';
+import type { HostSpec } from '../core/types.js';
+import type { BootServices } from '../drivers/pxe/index.js';
+import type { PxeProvisioner } from '../drivers/pxe/provisioner.js';
+import { createController, type Controller } from '../controller/index.js';
+import type { Clock, Env, Logger } from '../env/env.js';
+import { realClock } from '../env/real/clock.js';
+import { createSimEnv, createWorld, type World } from '../env/sim/index.js';
+import { errorText, RrcError } from '../errors.js';
+import { openStore, type Store } from '../store/index.js';
+import { startDemoCrashes } from './demo-crashes.js';
+import { createLogger } from './logger.js';
+
+export interface RunningService {
+  controller: Controller;
+  store: Store;
+  env: Env;
+  /** The simulated rack, when the environment is `sim`. */
+  world: World | null;
+  /** `http://host:port` the API listens on. */
+  url: string;
+  log: PinoLogger;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  clock?: Clock;
+  logger?: PinoLogger;
+  /** Do not listen on the configured address (tests use app.inject or port 0). */
+  listen?: boolean | { host: string; port: number };
+}
+
+function listenAddress(listen: string): { host: string; port: number } {
+  const where = parseListen(listen);
+  if (!where) throw new RrcError('RRC_ERR_CONFIG_INVALID', `api.listen "${listen}" is not host:port`);
+  return where;
+}
+
+/** Adds the config's inventory to the store where it is missing; the store is the truth afterwards. */
+async function seedInventory(store: Store, config: ControllerConfig, log: Logger): Promise<void> {
+  const hosts = new Set((await store.listHosts()).map((h) => h.name));
+  const vms = new Set((await store.listVms()).map((v) => v.name));
+  let added = 0;
+  for (const h of config.inventory.hosts) if (!hosts.has(h.name)) (await store.addHost(h), added++);
+  for (const v of config.inventory.vms) if (!vms.has(v.name)) (await store.addVm(v), added++);
+  if (added) log.info({ added }, 'inventory from the config added to the store');
+}
+
+interface Provisioning {
+  boot: BootServices;
+  provisioner: PxeProvisioner;
+}
+
+/**
+ * The reinstall rung's boot services (DHCP, TFTP, HTTP) and the provisioner that drives them.
+ * Netboot starts off for every host: only a reinstall in progress turns it on for that host.
+ */
+async function startProvisioning(
+  pxe: PxeConfig,
+  hosts: HostSpec[],
+  resolveSecret: (ref: string) => Promise<string>,
+  clock: Clock,
+  log: PinoLogger,
+  cleanups: Array<() => Promise<void> | void>,
+): Promise<Provisioning> {
+  const { startBootServices } = await import('../drivers/pxe/index.js');
+  const { PxeProvisioner } = await import('../drivers/pxe/provisioner.js');
+  const { IpmiPowerDriver } = await import('../drivers/ipmi.js');
+  const boot = await startBootServices({ ...pxe, hosts, log, clock });
+  cleanups.unshift(() => boot.stop());
+  const provisioner = new PxeProvisioner({ power: new IpmiPowerDriver({ resolveSecret, clock, log }), boot, clock, log });
+  provisioner.disableNetboot(hosts);
+  log.info({ baseUrl: boot.baseUrl, ports: boot.ports }, 'boot services for the reinstall rung are up');
+  return { boot, provisioner };
+}
+
+function probeDeadlines(timeoutSeconds: number) {
+  const ms = Math.max(200, Math.floor(timeoutSeconds * 1000 * 0.8));
+  return { bmcMs: ms, tcpMs: ms, sshMs: ms, libvirtMs: ms, guestMs: ms, serviceMs: ms };
+}
+
+export async function startService(config: ControllerConfig, opts: ServiceOptions = {}): Promise<RunningService> {
+  const clock = opts.clock ?? realClock;
+  const log = opts.logger ?? createLogger({ level: config.log.level, clock });
+  const store = await openStore(config.store.url);
+  const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
+  try {
+    await seedInventory(store, config, log);
+    const [hosts, vms] = await Promise.all([store.listHosts(), store.listVms()]);
+    let env: Env;
+    let world: World | null = null;
+    let provisioning: Provisioning | null = null;
+    if (config.environment.kind === 'sim') {
+      world = createWorld({ hosts, vms, clock, seed: config.demo?.seed ?? 1 });
+      env = createSimEnv({ world, clock, log, hypervisorRestartCommand: config.policy.hypervisorRestartCommand });
+    } else {
+      const { createRealEnv } = await import('../env/real/real-env.js');
+      const { secretResolver } = await import('../env/real/secrets.js');
+      const resolveSecret = secretResolver(config.secrets);
+      provisioning = config.pxe ? await startProvisioning(config.pxe, hosts, resolveSecret, clock, log, cleanups) : null;
+      env = createRealEnv({
+        clock,
+        log,
+        resolveSecret,
+        ...(provisioning ? { provisioner: provisioning.provisioner } : {}),
+        knownHostsFile: process.env.RRC_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts'),
+        hypervisorRestartCommand: config.policy.hypervisorRestartCommand,
+        // Each check answers inside the controller's probe deadline, so a slow check is reported
+        // as itself (e.g. BMC timeout) instead of the whole probe timing out without evidence.
+        timeouts: { probe: probeDeadlines(config.probes.timeoutSeconds) },
+      });
+      const realEnv = env as Env & { close(): Promise<void> };
+      cleanups.unshift(() => realEnv.close());
+    }
+    const controller = createController({
+      env,
+      store,
+      policy: config.policy,
+      probes: {
+        intervalMs: config.probes.intervalSeconds * 1000,
+        timeoutMs: config.probes.timeoutSeconds * 1000,
+        concurrency: config.probes.concurrency,
+      },
+    });
+    await controller.start();
+    cleanups.unshift(() => controller.stop());
+    if (provisioning) {
+      const { boot, provisioner } = provisioning;
+      // Hosts added or removed through the API reach the boot services, netboot off by default.
+      controller.onEvent((e) => {
+        if (e.type !== 'inventory') return;
+        boot.setHosts(e.hosts);
+        provisioner.disableNetboot(e.hosts);
+      });
+    }
+    if (world && config.demo) {
+      const stopDemo = startDemoCrashes({ world, controller, clock, log, everySeconds: config.demo.crashEverySeconds, seed: config.demo.seed });
+      cleanups.unshift(stopDemo);
+    }
+    const app = await buildApp({ controller, logger: log });
+    cleanups.unshift(() => app.close());
+    let url = '';
+    if (opts.listen !== false) {
+      const where = typeof opts.listen === 'object' ? opts.listen : listenAddress(config.api.listen);
+      url = await app.listen({ host: where.host, port: where.port });
+      log.info({ url, env: env.name, store: store.provider }, `3RC controller listening on ${url}`);
+    }
+    let stopped = false;
+    return {
+      controller,
+      store,
+      env,
+      world,
+      url,
+      log,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        for (const c of cleanups) {
+          try {
+            await c();
+          } catch (e) {
+            log.error({ error: errorText(e) }, 'error while stopping');
+          }
+        }
+      },
+    };
+  } catch (e) {
+    for (const c of cleanups) await Promise.resolve(c()).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * In-memory Store for the bench and fast unit tests. Same contract and error behaviour as the
+ * Prisma store: every check happens before any write, and records go in and out as copies (JSON
+ * payloads through JSON, as the database does), so callers never share state with the store.
+ */
+import type { TargetId } from '../core/types.js';
+import type {
+  ActionRecord,
+  AuditRecord,
+  HostPatch,
+  HostRecord,
+  IncidentDetail,
+  IncidentEventRecord,
+  IncidentFilter,
+  IncidentPatch,
+  IncidentRecord,
+  Store,
+  TargetStateRecord,
+  VmPatch,
+  VmRecord,
+} from './types.js';
+import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
+import {
+  actionRecordOf,
+  checkFencingToken,
+  conflict,
+  hostRecordOf,
+  INCIDENT_PATCH_FIELDS,
+  incidentRecordOf,
+  normalizeMacs,
+  notFound,
+  patchedHost,
+  patchedVm,
+  vmRecordOf,
+  type StoreOptions,
+} from './records.js';
+
+function json<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function copyHost(h: HostRecord): HostRecord {
+  const out: HostRecord = { ...h, macs: [...h.macs], capacity: { ...h.capacity } };
+  if (h.bmc) out.bmc = { ...h.bmc };
+  if (h.ssh) out.ssh = { ...h.ssh };
+  return out;
+}
+
+function copyVm(v: VmRecord): VmRecord {
+  const out: VmRecord = { ...v, resources: { ...v.resources } };
+  if (v.serviceCheck) out.serviceCheck = json(v.serviceCheck);
+  if (v.ssh) out.ssh = { ...v.ssh };
+  return out;
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class MemoryStore implements Store {
+  readonly provider = 'memory' as const;
+  private readonly now: () => number;
+  private readonly hosts = new Map<string, HostRecord>();
+  private readonly macOwner = new Map<string, string>();
+  private readonly vms = new Map<string, VmRecord>();
+  private readonly targetStates = new Map<TargetId, TargetStateRecord>();
+  private readonly incidents = new Map<string, IncidentRecord>();
+  private readonly events = new Map<string, IncidentEventRecord[]>();
+  private readonly actions = new Map<string, ActionRecord>();
+  // Indexes, so the bench's hundred thousand actions and VMs do not make reads quadratic.
+  private readonly actionIdsByIncident = new Map<string, Set<string>>();
+  private readonly vmByUuid = new Map<string, string>();
+  private readonly audit: AuditRecord[] = [];
+
+  constructor(opts: StoreOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  // ---- hosts -------------------------------------------------------------------------------
+
+  async listHosts(): Promise<HostRecord[]> {
+    return [...this.hosts.values()].sort(byName).map(copyHost);
+  }
+
+  async getHost(name: string): Promise<HostRecord | null> {
+    const h = this.hosts.get(name);
+    return h ? copyHost(h) : null;
+  }
+
+  async addHost(spec: HostSpec, state: HostOperationalState = 'active'): Promise<HostRecord> {
+    if (this.hosts.has(spec.name)) throw conflict.hostExists(spec.name);
+    const macs = normalizeMacs(spec.name, spec.macs);
+    for (const mac of macs) {
+      const owner = this.macOwner.get(mac);
+      if (owner !== undefined) throw conflict.macTaken(mac, owner);
+    }
+    const t = this.now();
+    const rec = hostRecordOf(spec, macs, state, t, t);
+    this.hosts.set(rec.name, rec);
+    for (const mac of macs) this.macOwner.set(mac, rec.name);
+    return copyHost(rec);
+  }
+
+  async updateHost(name: string, patch: HostPatch): Promise<HostRecord> {
+    const current = this.hosts.get(name);
+    if (!current) throw notFound.host(name);
+    const macs = patch.macs ? normalizeMacs(name, patch.macs) : undefined;
+    for (const mac of macs ?? []) {
+      const owner = this.macOwner.get(mac);
+      if (owner !== undefined && owner !== name) throw conflict.macTaken(mac, owner);
+    }
+    const next = patchedHost(current, patch, macs, this.now());
+    if (macs) {
+      for (const mac of current.macs) this.macOwner.delete(mac);
+      for (const mac of macs) this.macOwner.set(mac, name);
+    }
+    this.hosts.set(name, next);
+    return copyHost(next);
+  }
+
+  async removeHost(name: string): Promise<void> {
+    const h = this.hosts.get(name);
+    if (!h) throw notFound.host(name);
+    const users = [...this.vms.values()].filter((v) => v.homeHost === name || v.currentHost === name);
+    if (users.length > 0) throw conflict.hostInUse(name, users);
+    for (const mac of h.macs) this.macOwner.delete(mac);
+    this.hosts.delete(name);
+  }
+
+  // ---- VMs ---------------------------------------------------------------------------------
+
+  async listVms(): Promise<VmRecord[]> {
+    return [...this.vms.values()].sort(byName).map(copyVm);
+  }
+
+  async getVm(name: string): Promise<VmRecord | null> {
+    const v = this.vms.get(name);
+    return v ? copyVm(v) : null;
+  }
+
+  private uuidOwner(uuid: string): string | undefined {
+    return this.vmByUuid.get(uuid);
+  }
+
+  async addVm(spec: VmSpec): Promise<VmRecord> {
+    if (this.vms.has(spec.name)) throw conflict.vmExists(spec.name);
+    const owner = this.uuidOwner(spec.uuid);
+    if (owner !== undefined) throw conflict.uuidTaken(spec.uuid, owner);
+    if (!this.hosts.has(spec.homeHost)) throw notFound.vmHost('home', spec.homeHost);
+    if (!this.hosts.has(spec.currentHost)) throw notFound.vmHost('current', spec.currentHost);
+    const t = this.now();
+    const rec = vmRecordOf(spec, t, t);
+    this.vms.set(rec.name, rec);
+    this.vmByUuid.set(rec.uuid, rec.name);
+    return copyVm(rec);
+  }
+
+  async updateVm(name: string, patch: VmPatch): Promise<VmRecord> {
+    const current = this.vms.get(name);
+    if (!current) throw notFound.vm(name);
+    if (patch.uuid !== undefined && patch.uuid !== current.uuid) {
+      const owner = this.uuidOwner(patch.uuid);
+      if (owner !== undefined) throw conflict.uuidTaken(patch.uuid, owner);
+    }
+    if (patch.homeHost !== undefined && !this.hosts.has(patch.homeHost)) throw notFound.vmHost('home', patch.homeHost);
+    if (patch.currentHost !== undefined && !this.hosts.has(patch.currentHost)) {
+      throw notFound.vmHost('current', patch.currentHost);
+    }
+    const next = patchedVm(current, patch, this.now());
+    this.vms.set(name, next);
+    this.vmByUuid.delete(current.uuid);
+    this.vmByUuid.set(next.uuid, name);
+    return copyVm(next);
+  }
+
+  async removeVm(name: string): Promise<void> {
+    const current = this.vms.get(name);
+    if (!current) throw notFound.vm(name);
+    this.vms.delete(name);
+    this.vmByUuid.delete(current.uuid);
+  }
+
+  // ---- target states -----------------------------------------------------------------------
+
+  async saveTargetState(rec: TargetStateRecord): Promise<void> {
+    const { targetId, phase, rung, maintenance, snapshot, updatedAt } = rec;
+    this.targetStates.set(targetId, { targetId, phase, rung: rung ?? null, maintenance, snapshot: json(snapshot ?? null), updatedAt });
+  }
+
+  async listTargetStates(): Promise<TargetStateRecord[]> {
+    return [...this.targetStates.values()]
+      .sort((a, b) => cmp(a.targetId, b.targetId))
+      .map((r) => ({ ...r, snapshot: json(r.snapshot) }));
+  }
+
+  async deleteTargetState(targetId: TargetId): Promise<void> {
+    this.targetStates.delete(targetId);
+  }
+
+  // ---- incidents and actions ---------------------------------------------------------------
+
+  async createIncident(rec: IncidentRecord): Promise<void> {
+    if (this.incidents.has(rec.id)) throw conflict.incidentExists(rec.id);
+    this.incidents.set(rec.id, incidentRecordOf(rec));
+    this.events.set(rec.id, []);
+  }
+
+  async updateIncident(id: string, patch: IncidentPatch): Promise<void> {
+    const current = this.incidents.get(id);
+    if (!current) throw notFound.incident(id);
+    const next = { ...current };
+    for (const key of INCIDENT_PATCH_FIELDS) {
+      if (patch[key] !== undefined) (next as Record<string, unknown>)[key] = patch[key];
+    }
+    this.incidents.set(id, next);
+  }
+
+  async getIncident(id: string): Promise<IncidentDetail | null> {
+    const inc = this.incidents.get(id);
+    if (!inc) return null;
+    const events = [...(this.events.get(id) ?? [])]
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => a.e.at - b.e.at || a.i - b.i)
+      .map(({ e }) => ({ ...e, ...(e.data ? { data: json(e.data) } : {}) }));
+    const actions = [...(this.actionIdsByIncident.get(id) ?? [])]
+      .map((actionId) => this.actions.get(actionId) as ActionRecord)
+      .sort((a, b) => a.startedAt - b.startedAt || cmp(a.id, b.id))
+      .map((a) => ({ ...a }));
+    return { ...inc, events, actions };
+  }
+
+  async listIncidents(filter: IncidentFilter = {}): Promise<IncidentRecord[]> {
+    let list = [...this.incidents.values()];
+    if (filter.targetId !== undefined) list = list.filter((i) => i.targetId === filter.targetId);
+    if (filter.open !== undefined) {
+      list = list.filter((i) => (i.state !== 'resolved' && i.state !== 'cancelled') === filter.open);
+    }
+    list.sort((a, b) => b.detectedAt - a.detectedAt || cmp(b.id, a.id));
+    return (filter.limit !== undefined ? list.slice(0, filter.limit) : list).map((i) => ({ ...i }));
+  }
+
+  async addIncidentEvent(ev: IncidentEventRecord): Promise<void> {
+    const list = this.events.get(ev.incidentId);
+    if (!list) throw notFound.incident(ev.incidentId);
+    const rec: IncidentEventRecord = { incidentId: ev.incidentId, at: ev.at, kind: ev.kind, message: ev.message };
+    if (ev.data !== undefined && ev.data !== null) rec.data = json(ev.data);
+    list.push(rec);
+  }
+
+  async upsertAction(rec: ActionRecord): Promise<void> {
+    checkFencingToken(rec.fencingToken);
+    if (!this.incidents.has(rec.incidentId)) throw notFound.incident(rec.incidentId);
+    const previous = this.actions.get(rec.id);
+    if (previous && previous.incidentId !== rec.incidentId) this.actionIdsByIncident.get(previous.incidentId)?.delete(rec.id);
+    this.actions.set(rec.id, actionRecordOf(rec));
+    let ids = this.actionIdsByIncident.get(rec.incidentId);
+    if (!ids) this.actionIdsByIncident.set(rec.incidentId, (ids = new Set()));
+    ids.add(rec.id);
+  }
+
+  /** Newest first (startedAt, then id, descending). */
+  async listActions(filter: { incidentId?: string; limit?: number } = {}): Promise<ActionRecord[]> {
+    let list =
+      filter.incidentId === undefined
+        ? [...this.actions.values()]
+        : [...(this.actionIdsByIncident.get(filter.incidentId) ?? [])].map((id) => this.actions.get(id) as ActionRecord);
+    list.sort((a, b) => b.startedAt - a.startedAt || cmp(b.id, a.id));
+    return (filter.limit !== undefined ? list.slice(0, filter.limit) : list).map((a) => ({ ...a }));
+  }
+
+  // ---- audit -------------------------------------------------------------------------------
+
+  async addAudit(rec: AuditRecord): Promise<void> {
+    this.audit.push({ at: rec.at, actor: rec.actor, action: rec.action, target: rec.target ?? null, details: json(rec.details ?? null) });
+  }
+
+  async listAudit(limit?: number): Promise<AuditRecord[]> {
+    const list = this.audit
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => b.r.at - a.r.at || b.i - a.i)
+      .map(({ r }) => ({ ...r, details: json(r.details) }));
+    return limit !== undefined ? list.slice(0, limit) : list;
+  }
+
+  async close(): Promise<void> {
+    // nothing to release
+  }
+}
