@@ -96,6 +96,8 @@ export class Controller implements ControllerApi {
   private readonly vms = new VmMap(() => (this.sortedVmNames = null));
   private readonly targets = new Map<TargetId, TargetRuntime>();
   private readonly listeners = new Set<(e: ControllerEvent) => void>();
+  /** Store writes made outside a target's chain (from inside actions): idle() waits for them too. */
+  private readonly sideWrites = new Set<Promise<unknown>>();
   private timer: unknown = null;
   private running = false;
   private probeCycles = 0;
@@ -145,7 +147,27 @@ export class Controller implements ControllerApi {
 
   /** Resolves when every target's pending store writes are done (not waiting for actions). */
   async idle(): Promise<void> {
-    await Promise.all([...this.targets.values()].map((rt) => rt.chain));
+    // Loop: a chain may finish by starting a side write and a side write may enqueue on a chain.
+    for (let round = 0; round < 10; round++) {
+      const pending = [...[...this.targets.values()].map((rt) => rt.chain), ...this.sideWrites];
+      await Promise.all(pending);
+      if (this.sideWrites.size === 0) return;
+    }
+  }
+
+  /**
+   * Tracks a store write started from inside an action. Without this, a virtual-time driver
+   * (tests, bench) would advance the clock while a slow store (PostgreSQL under load) is still
+   * writing, and the action's virtual deadline would expire on real I/O latency.
+   */
+  private track<T>(write: Promise<T>): Promise<T> {
+    const settled = write.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.sideWrites.add(settled);
+    void settled.finally(() => this.sideWrites.delete(settled));
+    return write;
   }
 
   onEvent(listener: (e: ControllerEvent) => void): () => void {
@@ -350,7 +372,7 @@ export class Controller implements ControllerApi {
     await this.recorder.actionStarted(rt.id, action, startedAt, resumed, token);
     const timeline = (kind: string, message: string, data?: Record<string, unknown>) => {
       this.log.info({ target: rt.id, incident: action.incidentId, actionId: action.id, ...data }, message);
-      void this.recorder.event(action.incidentId, this.env.clock.now(), kind, message, data);
+      void this.track(this.recorder.event(action.incidentId, this.env.clock.now(), kind, message, data));
     };
     void this.executor.execute(action, rt.name, timeline).then((result) => {
       const at = this.env.clock.now();
@@ -406,12 +428,12 @@ export class Controller implements ControllerApi {
       vmsOn: (name) => this.vmsOn(name),
       placementCandidates: (exclude) => this.placementCandidates(exclude),
       moveVm: async (vmName, toHost) => {
-        const updated = await this.store.updateVm(vmName, { currentHost: toHost });
+        const updated = await this.track(this.store.updateVm(vmName, { currentHost: toHost }));
         this.vms.set(vmName, updated);
       },
       hostSilentSince: (hostName) => this.targets.get(targetId('host', hostName))?.silentSince ?? null,
       markHostFenced: async (hostName) => {
-        const updated = await this.store.updateHost(hostName, { state: 'fenced' });
+        const updated = await this.track(this.store.updateHost(hostName, { state: 'fenced' }));
         this.hosts.set(hostName, updated);
       },
     };

@@ -18,8 +18,31 @@ const PG_URL = process.env.RRC_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5
 const tmp = mkdtempSync(join(tmpdir(), 'rrc-ctl-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
+/**
+ * A memory store whose writes take 30 ms of real time: what PostgreSQL looks like on a loaded CI
+ * machine. Virtual time must not run ahead of a write the controller is waiting for (it did, and
+ * a fence-migrate timed out on real I/O latency).
+ */
+async function openSlowWriteStore(): Promise<Store> {
+  const inner = await openStore('memory:');
+  const delay = () => new Promise((resolve) => setTimeout(resolve, 30));
+  return new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const method = value as (...args: unknown[]) => unknown;
+      if (!/^(add|update|save|remove|delete|create|upsert)/.test(String(key))) return method.bind(target);
+      return async (...args: unknown[]) => {
+        await delay();
+        return method.apply(target, args);
+      };
+    },
+  });
+}
+
 const stores: Array<[string, () => Promise<Store>]> = [
   ['memory', () => openStore('memory:')],
+  ['slow-write memory', openSlowWriteStore],
   ['sqlite', () => openStore(`file:${join(tmp, `ctl-${Math.random().toString(36).slice(2)}.db`)}`)],
   [
     'postgresql',
