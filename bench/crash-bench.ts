@@ -13,13 +13,17 @@ import { renderSvg } from './plot-svg.js';
 import { Progress } from './progress.js';
 import { renderMarkdown } from './report-md.js';
 import { buildResult, type BenchResult } from './result.js';
-import { DEFAULT_CONFIG, runBench, type BenchConfig, type Mix } from './runner.js';
+import { DEFAULT_CONFIG, type BenchConfig, type Mix } from './runner.js';
+import { runSharded } from './shards.js';
 import { DEFAULT_SCALE, runScale, type ScaleResult } from './scale.js';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_MIX_FILE = join(BENCH_DIR, 'mix.default.json');
 /** File names under --out: crash-bench.{json,md,svg,png} and crash-bench-scale.json. */
 export const OUT_PREFIX = 'crash-bench';
+
+/** Two replicas: both cores of the reference machine busy; results are the same on any machine. */
+export const DEFAULT_SHARDS = 2;
 
 export const USAGE = `usage: npm run bench -- [options]      (or: 3rc bench [options])
 
@@ -33,6 +37,9 @@ export const USAGE = `usage: npm run bench -- [options]      (or: 3rc bench [opt
   --watchdog <s|off>     host watchdog = policy.selfFenceAfterSeconds (default ${DEFAULT_CONFIG.watchdogSeconds})
   --operator-delay <s>   simulated operator's reaction time (default ${DEFAULT_CONFIG.operatorDelaySeconds})
   --no-hints             probe every target every cycle (no sim 'unchanged' hint)
+  --shards <n>           split the injections over n replicas of the cluster, merged (default ${DEFAULT_SHARDS});
+                         the numbers depend on the seed and n, not on the threads
+  --workers <n>          threads running the shards (default: min(shards, cores))
   --out <dir>            write crash-bench.json / .md / .svg / .png there (scale: crash-bench-scale.json)
   --json <file>          write the JSON result to this file
   --scale                scale mode: one controller's probe and decision loop at --hosts / --vms
@@ -84,7 +91,7 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
       options: {
         injections: { type: 'string' }, seed: { type: 'string' }, hosts: { type: 'string' }, spares: { type: 'string' },
         vms: { type: 'string' }, interval: { type: 'string' }, mix: { type: 'string' }, watchdog: { type: 'string' },
-        'operator-delay': { type: 'string' }, 'no-hints': { type: 'boolean' }, out: { type: 'string' }, json: { type: 'string' },
+        'operator-delay': { type: 'string' }, 'no-hints': { type: 'boolean' }, shards: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' },
         scale: { type: 'boolean' }, cycles: { type: 'string' }, real: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -135,7 +142,11 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
     if (config.hosts < 1) throw new UsageError('--hosts must be at least 1');
     const progress = io.tty ? new Progress(config.injections) : null;
     config.onProgress = progress ? (n, total) => progress.update(n, total) : undefined;
-    const run = await runBench(config);
+    const shards = int('shards', values.shards as string | undefined, DEFAULT_SHARDS);
+    if (shards < 1) throw new UsageError('--shards must be at least 1');
+    const workers = values.workers === undefined ? undefined : int('workers', values.workers as string, 1);
+    if (workers === 0) throw new UsageError('--workers must be at least 1');
+    const run = await runSharded(config, { shards, ...(workers ? { workers } : {}) });
     progress?.finish();
     const result = buildResult(run);
     const json = `${JSON.stringify(result, null, 2)}\n`;

@@ -9,7 +9,7 @@
 import { CLASS_NAMES } from './classes.js';
 import { LIMIT_SECONDS, REFERENCE, type BenchResult } from './result.js';
 import { histogram, normalPdf } from './stats.js';
-import type { Injection } from './tracker.js';
+import type { InjectionOutcome } from './shards.js';
 
 interface Panel {
   title: string;
@@ -33,7 +33,7 @@ const COLOR = { bar: '#4a7ab5', over: '#c0392b', ref1: '#1b9e77', ref2: '#d95f02
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f1 = (x: number) => (Math.round(x * 10) / 10).toString();
 
-function panels(result: BenchResult, injections: readonly Injection[]): Panel[] {
+function panels(result: BenchResult, injections: readonly InjectionOutcome[]): Panel[] {
   const out: Panel[] = [];
   for (const name of CLASS_NAMES) {
     const list = injections.filter((i) => i.cls === name);
@@ -119,7 +119,7 @@ function panelSvg(p: Panel, x0: number, y0: number): string {
   return parts.join('\n');
 }
 
-export function renderSvg(result: BenchResult, injections: readonly Injection[]): string {
+export function renderSvg(result: BenchResult, injections: readonly InjectionOutcome[]): string {
   const ps = panels(result, injections);
   const rows = Math.ceil(ps.length / COLS);
   const H = HEADER + rows * PH + 10;

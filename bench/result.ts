@@ -12,9 +12,12 @@
  * `wallSeconds` (and `scale`, wall-clock measurements) depends only on the seed and the options.
  */
 import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, type ClassName } from './classes.js';
-import type { BenchRun } from './runner.js';
+import type { InjectionOutcome, RunOutcome } from './shards.js';
 import { round, shareBelow, summarize, type Summary } from './stats.js';
-import type { Injection, SafetyEvent } from './tracker.js';
+import type { SafetyEvent } from './tracker.js';
+
+/** A finished run: one runBench() (a BenchRun fits) or several shards merged. */
+export type RunLike = Omit<RunOutcome, 'shards'> & { shards?: number };
 
 export const REFERENCE = {
   source: 'F. Calzolari, "High availability using virtualization" (3RC), SNS / INFN Pisa',
@@ -70,7 +73,7 @@ function sortedCounts(entries: Iterable<string>): Record<string, number> {
   return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function classResult(name: ClassName, list: Injection[]): ClassResult {
+function classResult(name: ClassName, list: InjectionOutcome[]): ClassResult {
   const rec = list.map((i) => i.result!).filter((r) => r.recovery !== null);
   const recovery = rec.map((r) => r.recovery!);
   const overhead = list.map((i) => i.result!.overhead).filter((x): x is number => x !== null);
@@ -99,8 +102,8 @@ function classResult(name: ClassName, list: Injection[]): ClassResult {
   };
 }
 
-export function buildResult(run: BenchRun): BenchResult {
-  const byClass = new Map<ClassName, Injection[]>(CLASS_NAMES.map((c) => [c, []]));
+export function buildResult(run: RunLike): BenchResult {
+  const byClass = new Map<ClassName, InjectionOutcome[]>(CLASS_NAMES.map((c) => [c, []]));
   for (const inj of run.injections) byClass.get(inj.cls)!.push(inj);
   const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!));
   const all = run.injections.map((i) => i.result!);
@@ -144,6 +147,7 @@ export function buildResult(run: BenchRun): BenchResult {
       faultTimings: FAULT_TIMINGS,
     },
     run: {
+      shards: run.shards ?? 1,
       virtualSeconds: run.virtualSeconds,
       timersFired: run.timersFired,
       deferredInjections: run.deferred,
