@@ -44,7 +44,9 @@ export const USAGE = `usage: npm run bench -- [options]      (or: 3rc bench [opt
   --json <file>          write the JSON result to this file
   --scale                scale mode: one controller's probe and decision loop at --hosts / --vms
   --cycles <n>           scale mode: probe cycles to measure (default ${DEFAULT_SCALE.cycles})
-  --real <n>             replay against the real lab (not available yet)
+  --real <n>             replay n injections of the plan in the real lab (ipmi_sim, sshd, libvirt test:///),
+                         each also in the sim, and compare the controller's paths (exit 1 on a disagreement;
+                         --out writes crash-bench-real.{json,md}; --seed, --mix, --injections pick the plan)
   -h, --help             this text`;
 
 export interface CliOutcome {
@@ -105,13 +107,18 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
     io.out(`${USAGE}\n`);
     return { code: 0 };
   }
-  if (values.real !== undefined) {
-    io.err('bench: --real: not available yet: needs the real-lab harness (libvirt test URIs, ipmi_sim BMCs, sshd in real time)\n');
-    return { code: 2 };
-  }
   try {
     const seedText = (values.seed as string | undefined) ?? String(DEFAULT_CONFIG.seed);
     const seed = /^\d+$/.test(seedText) ? Number(seedText) : seedText;
+    if (values.real !== undefined) {
+      const n = int('real', values.real as string, 0);
+      if (n < 1 || values.scale) throw new UsageError('--real needs a count of at least 1, and no --scale');
+      const { realMain } = await import('./real/real-bench.js');
+      const mix = loadMix((values.mix as string | undefined) ?? DEFAULT_MIX_FILE);
+      const deckSize = int('injections', values.injections as string | undefined, DEFAULT_CONFIG.injections);
+      const command = `npm run bench -- ${argv.join(' ')}`;
+      return await realMain({ n, seed, mix, deckSize, out: values.out as string | undefined, json: values.json as string | undefined, command }, io);
+    }
     if (values.scale) {
       const scale = await runScale({
         hosts: int('hosts', values.hosts as string | undefined, DEFAULT_SCALE.hosts),

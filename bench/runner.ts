@@ -43,6 +43,10 @@ export interface BenchConfig {
   /** Sim protocol latencies (tests); default the sim's. */
   latency?: Partial<SimLatency>;
   onProgress?: (finalized: number, total: number) => void;
+  /** Debugging: the controller's log (default: silent). */
+  log?: Logger;
+  /** Debugging: called once the run is built, before the controller starts (bench/trace.ts). */
+  observe?: (run: { world: World; controller: Controller; tracker: Tracker; clock: VirtualClock }) => void;
 }
 
 export const DEFAULT_CONFIG: Omit<BenchConfig, 'mix'> = {
@@ -102,7 +106,8 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
   for (const h of hosts) await store.addHost(h);
   for (const v of vms) await store.addVm(v);
   const world = createWorld({ hosts, vms, clock, seed: `${config.seed}/world`, watchdogSeconds: config.watchdogSeconds });
-  const env = createSimEnv({ world, clock, log: silentLogger, probeHints: config.probeHints, ...(config.latency ? { latency: config.latency } : {}) });
+  // The rack's BMCs report boot progress (a failed boot, a running OS): see bench/README.md.
+  const env = createSimEnv({ world, clock, log: config.log ?? silentLogger, probeHints: config.probeHints, bootProgress: true, ...(config.latency ? { latency: config.latency } : {}) });
   const policy = resolvePolicy({ selfFenceAfterSeconds: config.watchdogSeconds });
   const controller = createController({
     env,
@@ -113,6 +118,7 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
   const tracker = new Tracker(world);
   world.onChange((e) => tracker.onWorldEvent(e));
   const operator = new Operator(controller, world, tracker, clock, config.operatorDelaySeconds);
+  config.observe?.({ world, controller, tracker, clock });
   controller.onEvent((e) => {
     tracker.onControllerEvent(e, clock.now());
     if (e.type === 'phase') operator.onPhase(e.targetId, e.to);

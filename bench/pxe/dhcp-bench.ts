@@ -10,6 +10,11 @@
  * Per server: a warm-up, a latency run at a fixed low rate, then a rate search (nextRate in
  * stats.ts): a step passes when at least (100 - maxLossPct) % of the exchanges perfdhcp started
  * end with an ACK. Leases/s = ACKs received / period at the highest passing step.
+ *
+ * A failing step is run again up to `retries` times (every server alike) and the best attempt
+ * counts: on this shared 2-core machine another process taking a core for a moment loses
+ * packets at the client or the server whatever the server under test is, while a rate a server
+ * cannot sustain fails every attempt. Every attempt's loss is kept in the result.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +35,8 @@ export interface DhcpConfig {
   latencySeconds: number;
   search: { start: number; max: number; min: number; refine: number };
   maxLossPct: number;
+  /** Extra attempts of a failing step (the best attempt counts). */
+  retries: number;
 }
 
 export interface DhcpStep {
@@ -43,6 +50,8 @@ export interface DhcpStep {
   perfdhcpRate?: number;
   doAvgMs?: number;
   raAvgMs?: number;
+  /** Loss % of every attempt at this rate, in order (one entry when the first attempt passed). */
+  tries: number[];
 }
 
 export interface DhcpServerResult {
@@ -119,24 +128,31 @@ export async function runDhcpServer(net: BenchNet, kind: DhcpServerKind, cfg: Dh
     for (let guard = 0; guard < 16; guard++) {
       const rate = nextRate(steps, cfg.search);
       if (rate === undefined) break;
-      await new Promise((r) => setTimeout(r, 1000)); // let queues drain between steps
-      const { report, cmd: stepCmd } = await perfdhcp(net, cfg, rate, cfg.stepSeconds, log);
-      if (steps.length === 0) commands.push(stepCmd.replace(/-r \d+/, '-r <rate>'));
-      const loss = lossPct(report);
-      const step: DhcpStep = {
-        rate,
-        pass: loss <= cfg.maxLossPct,
-        discoversSent: report.do?.sent ?? 0,
-        offers: report.do?.received ?? 0,
-        acks: report.ra?.received ?? 0,
-        acksPerSec: round((report.ra?.received ?? 0) / cfg.stepSeconds, 1),
-        lossPct: round(loss, 3),
-        perfdhcpRate: report.rate,
-        doAvgMs: report.do?.avgDelayMs,
-        raAvgMs: report.ra?.avgDelayMs,
-      };
-      steps.push(step);
-      log(`    ${kind}: ${rate}/s offered -> ${step.acksPerSec} ACK/s, loss ${step.lossPct} % ${step.pass ? 'pass' : 'FAIL'}`);
+      let step: DhcpStep | undefined;
+      const tries: number[] = [];
+      for (let attempt = 0; attempt <= cfg.retries && !step?.pass; attempt++) {
+        await new Promise((r) => setTimeout(r, 1000)); // let queues drain between steps
+        const { report, cmd: stepCmd } = await perfdhcp(net, cfg, rate, cfg.stepSeconds, log);
+        if (steps.length === 0 && attempt === 0) commands.push(stepCmd.replace(/-r \d+/, '-r <rate>'));
+        const loss = lossPct(report);
+        tries.push(round(loss, 3));
+        const t: DhcpStep = {
+          rate,
+          pass: loss <= cfg.maxLossPct,
+          discoversSent: report.do?.sent ?? 0,
+          offers: report.do?.received ?? 0,
+          acks: report.ra?.received ?? 0,
+          acksPerSec: round((report.ra?.received ?? 0) / cfg.stepSeconds, 1),
+          lossPct: round(loss, 3),
+          perfdhcpRate: report.rate,
+          doAvgMs: report.do?.avgDelayMs,
+          raAvgMs: report.ra?.avgDelayMs,
+          tries,
+        };
+        if (!step || t.lossPct < step.lossPct) step = t;
+        log(`    ${kind}: ${rate}/s offered -> ${t.acksPerSec} ACK/s, loss ${t.lossPct} % ${t.pass ? 'pass' : 'FAIL'}${attempt > 0 ? ` (attempt ${attempt + 1})` : ''}`);
+      }
+      steps.push(step!);
     }
     const passing = steps.filter((s) => s.pass);
     const best = passing.length ? passing.reduce((a, b) => (b.rate > a.rate ? b : a)) : undefined;

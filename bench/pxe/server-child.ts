@@ -30,6 +30,8 @@ export interface ChildSpec {
   /** tftp: served folder and bounds. */
   tftpRoot?: string;
   tftpMaxTransfers?: number;
+  /** tftp: transfer worker threads (undefined: the server's default, one per core; 0: none). */
+  tftpWorkers?: number;
   /** boot: files folder (kernel, initrd), TFTP bound (undefined: the service default). */
   filesRoot?: string;
 }
@@ -87,7 +89,9 @@ async function main(): Promise<Record<string, number>> {
     return { dhcp: port };
   }
   if (spec.mode === 'tftp') {
-    const server = new TftpServer({ address: spec.address, port: 69, root: spec.tftpRoot, maxTransfers: spec.tftpMaxTransfers, log, clock: realClock });
+    const server = new TftpServer({
+      address: spec.address, port: 69, root: spec.tftpRoot, maxTransfers: spec.tftpMaxTransfers, workers: spec.tftpWorkers, log, clock: realClock,
+    });
     const port = await server.start();
     stopFn = () => server.stop();
     statsFn = () => ({ tftp: server.stats() });

@@ -22,6 +22,8 @@ export interface TftpConfig {
   client: TftpClientKind;
   /** busybox only: the blksize option it asks for. */
   blksize: number;
+  /** 3RC's transfer worker threads (undefined: its default, one per core). */
+  workers?: number;
   timeoutS: number;
 }
 
@@ -75,7 +77,7 @@ export function tftpClientArgs(kind: TftpClientKind, server: string, name: strin
 async function startTftp(net: BenchNet, kind: TftpServerKind, root: string, cfg: TftpConfig, dir: string): Promise<{ srv: Running; cmd: string }> {
   if (kind === 'ours') {
     const maxTransfers = Math.max(64, cfg.clients + 8);
-    const srv = await startOurs(net, { mode: 'tftp', address: NET.server, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-tftp.log'), maxSeconds: 3600, tftpRoot: root, tftpMaxTransfers: maxTransfers }, dir);
+    const srv = await startOurs(net, { mode: 'tftp', address: NET.server, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-tftp.log'), maxSeconds: 3600, tftpRoot: root, tftpMaxTransfers: maxTransfers, tftpWorkers: cfg.workers }, dir);
     return { srv, cmd: `ip netns exec <server-ns> node --import tsx bench/pxe/server-child.ts <spec: mode tftp, root, maxTransfers ${maxTransfers}>` };
   }
   const args = ['-L', '-s', '-u', 'root', '-a', `${NET.server}:69`, root];
@@ -139,7 +141,10 @@ export async function runTftpServer(
       clientSeconds: { p50: round(percentile(ends, 50), 2), p95: round(percentile(ends, 95), 2), max: round(Math.max(...ends), 2) },
       serverCpuSeconds: kind === 'ours' ? round(cpu, 2) : undefined,
       serverStats: serverStats
-        ? { completed: serverStats['completed'], failed: serverStats['failed'], retransmits: serverStats['retransmits'], duplicates: serverStats['duplicates'], refused: serverStats['refused'], droppedTotal: serverStats['droppedTotal'] }
+        ? {
+            completed: serverStats['completed'], failed: serverStats['failed'], retransmits: serverStats['retransmits'], duplicates: serverStats['duplicates'],
+            refused: serverStats['refused'], droppedTotal: serverStats['droppedTotal'], workers: serverStats['workers'], workerDeaths: serverStats['workerDeaths'],
+          }
         : undefined,
       commands,
     };

@@ -379,7 +379,7 @@ export class Controller implements ControllerApi {
       this.notify({ type: 'action-done', targetId: rt.id, action, result, startedAt, at });
       this.enqueue(rt, () => this.recorder.actionFinished(rt.id, action, startedAt, at, result, token));
       if (rt.runningActionId === action.id) rt.runningActionId = null;
-      this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, ok: result.ok, blocked: result.blocked, error: result.error });
+      this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, ok: result.ok, blocked: result.blocked, noRoom: result.noRoom, error: result.error });
     });
   }
 

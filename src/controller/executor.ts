@@ -5,7 +5,7 @@
  */
 import type { PendingAction } from '../core/recovery-context.js';
 import type { Policy } from '../core/policy.js';
-import { placeVm, type PlacementCandidate } from '../core/placement.js';
+import { freeOf, placeVm, type PlacementCandidate } from '../core/placement.js';
 import { RUNGS, type HostSpec, type VmSpec } from '../core/types.js';
 import type { Env } from '../env/env.js';
 import { errorText, isRrcError, RrcError } from '../errors.js';
@@ -16,6 +16,8 @@ export interface ActionResult {
   ok: boolean;
   /** The action cannot go on without a person (e.g. fencing could not be confirmed). */
   blocked?: boolean;
+  /** A host evacuation found no healthy host with room for any of its VMs (nothing was done). */
+  noRoom?: boolean;
   error?: string;
 }
 
@@ -159,21 +161,26 @@ export class ActionExecutor {
 
   /**
    * Fence first (confirmed off, or a person said so), then start every VM of the host elsewhere.
-   * Placement is planned before the fence: a host is never powered off when none of its VMs
-   * could go anywhere (that would turn a false alarm into an outage).
+   * Placement is checked before the fence: a host is never powered off when none of its VMs
+   * could go anywhere (that would turn a false alarm into an outage). It is planned again after
+   * the fence, which can take a minute (a dead BMC, the watchdog wait): a host that was healthy
+   * before may have failed meanwhile.
    */
   private async fenceAndMigrate(host: HostSpec, operatorConfirmedOff: boolean, timeline: Timeline): Promise<ActionResult> {
     const vms = [...this.inv.vmsOn(host.name)].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-    const candidates = this.inv.placementCandidates(host.name);
-    const plan = vms.map((vm) => ({ vm, target: placeVm(vm.resources, candidates) }));
-    if (vms.length > 0 && plan.every((p) => p.target === null)) {
-      return { ok: false, error: `no healthy host has room for any VM of ${host.name}; not fencing it` };
+    const before = this.inv.placementCandidates(host.name);
+    if (vms.length > 0 && vms.every((vm) => placeVm(vm.resources, before) === null)) {
+      return { ok: false, noRoom: true, error: `no healthy host has room for any VM of ${host.name}; not fencing it` };
     }
     if (operatorConfirmedOff) {
       timeline('fence', `${host.name}: an operator confirmed the host is off; BMC confirmation skipped`);
     } else {
+      const since = this.inv.hostSilentSince(host.name);
+      const limit = this.policy.selfFenceAfterSeconds;
+      // Stop asking a BMC that does not confirm once the watchdog has fenced the host anyway.
+      const watchdogDone = () => limit !== null && since !== null && this.inv.hostSilentSince(host.name) === since && this.env.clock.now() >= since + limit * 1000;
       try {
-        await fenceHost(this.env.power, host, this.env.clock, this.fenceOptions);
+        await fenceHost(this.env.power, host, this.env.clock, { ...this.fenceOptions, giveUp: watchdogDone });
         timeline('fence', `${host.name}: BMC confirms power off`);
       } catch (e) {
         if (!isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) throw e;
@@ -181,14 +188,13 @@ export class ActionExecutor {
       }
     }
     await this.inv.markHostFenced(host.name);
+    const candidates = this.inv.placementCandidates(host.name);
+    const plan = vms.map((vm) => ({ vm, target: placeVm(vm.resources, candidates) }));
     const failures: string[] = [];
+    const answers = new Map<string, Promise<boolean>>();
     await Promise.all(
       plan.map(async ({ vm, target }) => {
-        if (!target) {
-          failures.push(`${vm.name}: no host with room`);
-          return;
-        }
-        const result = await this.startOn(vm, target.host, timeline);
+        const result = await this.startSomewhere(vm, target, candidates, answers, host, timeline);
         if (!result.ok) failures.push(`${vm.name}: ${result.error}`);
       }),
     );
@@ -238,7 +244,63 @@ export class ActionExecutor {
     if (toHost !== undefined && candidates.length === 0) return { ok: false, error: `unknown host ${toHost}` };
     const target = placeVm(vm.resources, candidates);
     if (!target) return { ok: false, error: `${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}` };
-    return this.startOn(vm, target.host, timeline);
+    return this.startSomewhere(vm, target, candidates, new Map(), current, timeline);
+  }
+
+  /**
+   * Starts a VM whose old copy is stopped on `source` on `first` (already reserved), else on the
+   * next candidate. A target is asked first whether it answers: the controller's view of a host is
+   * one probe cycle old, and a VM recorded on a host that has just died would wait for that host's
+   * own repair. When the start fails on a host that answers and holds no live copy, the VM goes
+   * back on `source` in the store and the next candidate is tried; when that host cannot say (it
+   * stopped answering mid-call), the VM stays recorded there: that host's incident owns it, and it
+   * is fenced before anything else starts the VM (never two copies).
+   */
+  private async startSomewhere(
+    vm: VmSpec,
+    first: PlacementCandidate | null,
+    candidates: PlacementCandidate[],
+    answers: Map<string, Promise<boolean>>,
+    source: HostSpec,
+    timeline: Timeline,
+  ): Promise<ActionResult> {
+    const tried: string[] = [];
+    let target = first;
+    while (target !== null) {
+      const host = target.host;
+      tried.push(host.name);
+      let reachable = answers.get(host.name);
+      if (reachable === undefined) {
+        reachable = this.env.hypervisor.ping(host).then(() => true, () => false);
+        answers.set(host.name, reachable);
+      }
+      if (await reachable) {
+        const result = await this.startOn(vm, host, timeline);
+        if (result.ok) return result;
+        if (!(await this.holdsNoCopy(host, vm))) return result;
+        await this.inv.moveVm(vm.name, source.name);
+      } else {
+        timeline('migrate', `${host.name} does not answer: not starting ${vm.name} there`, { vm: vm.name, host: host.name });
+      }
+      // Give back the reservation and never try that host again in this action.
+      release(target, vm);
+      target.usable = false;
+      target = placeVm(vm.resources, candidates);
+    }
+    const room = roomSummary(vm, candidates);
+    return { ok: false, error: tried.length ? `no healthy host could start it (tried ${tried.join(', ')}; ${room})` : `no host with room (${room})` };
+  }
+
+  /** The host answers and has no live copy of the VM (removing a leftover definition). */
+  private async holdsNoCopy(host: HostSpec, vm: VmSpec): Promise<boolean> {
+    try {
+      const state = await this.env.hypervisor.domainState(host, vm);
+      if (state === 'running' || state === 'paused' || state === 'crashed' || state === 'unknown') return false;
+      if (state !== 'missing') await this.env.hypervisor.undefine(host, vm);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async startOn(vm: VmSpec, host: HostSpec, timeline: Timeline, record = true): Promise<ActionResult> {
@@ -262,4 +324,28 @@ export class ActionExecutor {
     await this.env.hypervisor.ping(host);
     return { ok: true };
   }
+}
+
+/** For the timeline: what the VM needs and the most any usable host has free. */
+function roomSummary(vm: VmSpec, candidates: PlacementCandidate[]): string {
+  let cores = 0;
+  let ramGb = 0;
+  let usable = 0;
+  for (const c of candidates) {
+    if (!c.usable) continue;
+    usable++;
+    const free = freeOf(c);
+    cores = Math.max(cores, free.cores);
+    ramGb = Math.max(ramGb, free.ramGb);
+  }
+  return `needs ${vm.resources.cores} cores / ${vm.resources.ramGb} GB; ${usable} healthy hosts, at most ${cores} cores / ${ramGb} GB free`;
+}
+
+/** Undoes placeVm's reservation of the VM on a candidate. */
+function release(c: PlacementCandidate, vm: VmSpec): void {
+  c.used = {
+    cores: c.used.cores - vm.resources.cores,
+    ramGb: c.used.ramGb - vm.resources.ramGb,
+    diskGb: c.used.diskGb - vm.resources.diskGb,
+  };
 }

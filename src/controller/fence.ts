@@ -16,6 +16,11 @@ export interface FenceOptions {
   pollMs: number;
   /** Off commands sent at most (re-sent while the BMC still reads on). Default 3. */
   maxOffAttempts?: number;
+  /**
+   * Checked after every status read that is not "off": true ends the wait early (unconfirmed),
+   * e.g. once the host's storage-lease watchdog has fenced it anyway (executor).
+   */
+  giveUp?: () => boolean;
 }
 
 export interface FenceResult {
@@ -62,7 +67,7 @@ export async function fenceHost(
     } catch (e) {
       lastProblem = `power status failed: ${errorText(e)}`;
     }
-    if (clock.now() + pollMs > deadline) break;
+    if (clock.now() + pollMs > deadline || opts.giveUp?.()) break;
     await sleep(clock, pollMs);
   }
   throw new RrcError(

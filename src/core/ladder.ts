@@ -38,6 +38,8 @@ export function hostLostItsVms(code: SignatureCode): boolean {
   return (
     code === 'host-power-off' ||
     code === 'host-unreachable' ||
+    code === 'host-unreachable-os-running' ||
+    code === 'host-boot-failed' ||
     code === 'host-os-hung' ||
     code === 'host-and-bmc-unreachable'
   );
@@ -51,6 +53,9 @@ export function entryRungFor(kind: TargetKind, code: SignatureCode, canRestartSe
         return R.restartHypervisor;
       case 'host-and-bmc-unreachable':
         return R.fenceMigrate;
+      case 'host-boot-failed':
+        // The installed system does not boot: rebooting it again cannot help.
+        return R.reinstall;
       default:
         return R.reboot;
     }

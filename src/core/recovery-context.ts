@@ -3,7 +3,7 @@
  * The machine (recovery-machine.ts) only wires these by name; everything here is plain data
  * in, plain data out, so it is easy to test and to persist.
  */
-import { actionFor, entryIndex, entryRungFor, HOST_LADDER, HOST_REPAIR_LADDER, vmLadder } from './ladder.js';
+import { actionFor, entryIndex, entryRungFor, HOST_LADDER, HOST_REPAIR_LADDER, hostLostItsVms, RUNG, vmLadder } from './ladder.js';
 import { decayedPenalty, isSuppressed, rungBoost } from './penalty.js';
 import type { Policy } from './policy.js';
 import type { Signature, SignatureCode } from './signature.js';
@@ -51,7 +51,16 @@ export interface RecoveryContext {
   phaseSince: number;
   /** Blocked VMs: when the first probe no longer blamed the host (start of the boot grace). */
   unblockedAt: number | null;
+  /**
+   * Quarantined hosts whose VMs went down with them: when to try again to start the VMs still
+   * recorded there elsewhere (an evacuation that found no room for some). Null: nothing to retry.
+   * Absent in snapshots of earlier versions (= null).
+   */
+  leftoverRetryAt?: number | null;
 }
+
+/** How often a quarantined host that still carries VMs (no room for them before) tries to move them. */
+export const LEFTOVER_RETRY_SECONDS = 30;
 
 export interface RecoveryInput {
   targetId: TargetId;
@@ -86,6 +95,7 @@ export function initialContext(input: RecoveryInput): RecoveryContext {
     reason: null,
     phaseSince: input.at,
     unblockedAt: null,
+    leftoverRetryAt: null,
   };
 }
 
@@ -169,18 +179,97 @@ function withRung(ctx: RecoveryContext, at: number, policy: Policy, ladder: Rung
 /** Where a new incident enters the ladder: evidence, then penalty; hosts with VMs evacuate first. */
 export function startEntryRung(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
   const code = ctx.incidentSignature ?? 'ok';
-  if (ctx.kind === 'host' && policy.evacuateFirst && ctx.hasVms && evacuationHelps(code)) {
-    return withRung(ctx, at, policy, [4, ...HOST_REPAIR_LADDER], 0, 1);
+  if (ctx.kind === 'host' && policy.evacuateFirst && ctx.hasVms && hostLostItsVms(code)) {
+    return withRung(ctx, at, policy, [RUNG.fenceMigrate, ...HOST_REPAIR_LADDER], 0, 1);
   }
   const ladder = ladderFor(ctx);
   const carried = ctx.penalty - policy.penalty.perIncident;
-  const index = entryIndex(ladder, entryRungFor(ctx.kind, code, ctx.canRestartService), rungBoost(carried, policy.penalty));
+  let index = entryIndex(ladder, entryRungFor(ctx.kind, code, ctx.canRestartService), rungBoost(carried, policy.penalty));
+  // The flap penalty may lift a host past the evacuation (its VMs still run, e.g. libvirtd died):
+  // a host that carries VMs is never reinstalled before they were moved away.
+  if (ctx.kind === 'host' && policy.evacuateFirst && ctx.hasVms && (ladder[index] ?? 0) > RUNG.fenceMigrate) {
+    index = ladder.indexOf(RUNG.fenceMigrate);
+  }
   return withRung(ctx, at, policy, ladder, index, 1);
 }
 
-/** A host whose VMs are gone or untrusted: moving them first restores service fastest. */
-function evacuationHelps(code: SignatureCode): boolean {
-  return code === 'host-power-off' || code === 'host-unreachable' || code === 'host-os-hung' || code === 'host-and-bmc-unreachable';
+/**
+ * A host past its flap limit is quarantined, but its VMs are not: when they are lost with it
+ * (it went down), they are moved away first (fence, then start elsewhere), then the host is
+ * quarantined: powered off, nothing more done to it until a person releases it.
+ */
+export function evacuatesBeforeQuarantine(ctx: RecoveryContext, policy: Policy): boolean {
+  return ctx.kind === 'host' && policy.evacuateFirst && ctx.hasVms && hostLostItsVms(ctx.incidentSignature ?? 'ok');
+}
+
+export function startEvacuationOnly(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return withRung(ctx, at, policy, [RUNG.fenceMigrate, RUNG.quarantine], 0, 1);
+}
+
+/**
+ * Entering the quarantine: a host whose VMs went down with it keeps trying, every
+ * LEFTOVER_RETRY_SECONDS, to start the ones still recorded on it elsewhere (room may appear when
+ * another host is repaired). The host itself is left alone.
+ */
+export function leftoverRetryAfterQuarantine(ctx: RecoveryContext, at: number, policy: Policy): number | null {
+  return evacuatesBeforeQuarantine(ctx, policy) ? at + LEFTOVER_RETRY_SECONDS * 1000 : null;
+}
+
+/** A quarantined host, still down, still carrying VMs, whose retry time has come. */
+export function leftoversDue(ctx: RecoveryContext, p: ProbeFacts): boolean {
+  return (
+    ctx.kind === 'host' &&
+    ctx.incidentId !== null &&
+    p.hasVms === true &&
+    ctx.leftoverRetryAt != null &&
+    p.at >= ctx.leftoverRetryAt &&
+    hostLostItsVms(p.signature.code)
+  );
+}
+
+/** The evacuation of what is left on a quarantined host: the quarantine reason is kept. */
+export function startLeftoverEvacuation(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return { ...withRung(ctx, at, policy, [RUNG.fenceMigrate, RUNG.quarantine], 0, 1), reason: ctx.reason, evacuated: true, leftoverRetryAt: null };
+}
+
+/** Moving the leftovers of a quarantined host (see startLeftoverEvacuation). */
+export function movingLeftovers(ctx: RecoveryContext): boolean {
+  return ctx.kind === 'host' && ctx.evacuated && ctx.rung === RUNG.fenceMigrate && nextIsQuarantine(ctx);
+}
+
+/** The next rung is the quarantine: nothing left to try after this one. */
+export function nextIsQuarantine(ctx: RecoveryContext): boolean {
+  return ctx.ladder[ctx.ladderIndex + 1] === RUNG.quarantine;
+}
+
+/**
+ * An evacuation found no room for any VM (nothing was fenced): instead of going on up the ladder
+ * to rungs that destroy what still runs on the host (reinstall), repair it in place from the rung
+ * its evidence points to, without the evacuation (the reference system's ladder). Only when the
+ * evidence points below the evacuation (a dead hypervisor, a host to power on or reboot).
+ */
+export function canRepairInPlace(ctx: RecoveryContext): boolean {
+  return ctx.kind === 'host' && ctx.rung === RUNG.fenceMigrate && entryRungFor('host', ctx.incidentSignature ?? 'ok', false) < RUNG.fenceMigrate;
+}
+
+export function repairInPlace(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  const ladder = HOST_LADDER.filter((r) => r !== RUNG.fenceMigrate);
+  const index = entryIndex(ladder, entryRungFor('host', ctx.incidentSignature ?? 'ok', false), 0);
+  return withRung(ctx, at, policy, ladder, index, 1);
+}
+
+/**
+ * Reinstalling wipes the host: it needs evidence that the installed system is broken. A host whose
+ * BMC reports its OS booted and running, but which does not answer on the network after a reboot,
+ * has a network (or console) problem a reinstall would not fix: it is handed over to a person, and
+ * closes by itself when it answers again. Its VMs were moved away before.
+ */
+export function reinstallWontHelp(ctx: RecoveryContext, code: SignatureCode | null): boolean {
+  return ctx.kind === 'host' && ctx.ladder[ctx.ladderIndex + 1] === RUNG.reinstall && code === 'host-unreachable-os-running';
+}
+
+export function osRunningReason(ctx: RecoveryContext): string {
+  return `${ctx.targetId} booted (its BMC reports the OS running) but does not answer on the network: a reinstall would not help; check its network`;
 }
 
 /** After a successful evacuation the host is repaired from the rung its evidence points to. */

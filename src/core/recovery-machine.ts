@@ -15,15 +15,27 @@ import { isBlockedSignature } from './ladder.js';
 import type { Policy } from './policy.js';
 import {
   afterEvacuation,
+  canRepairInPlace,
   canRetry,
   countProbe,
   escalate,
+  evacuatesBeforeQuarantine,
   hasNextRung,
   initialContext,
+  leftoverRetryAfterQuarantine,
+  leftoversDue,
+  LEFTOVER_RETRY_SECONDS,
+  movingLeftovers,
+  nextIsQuarantine,
   openIncident,
+  osRunningReason,
+  reinstallWontHelp,
   reissueConfirmedOff,
+  repairInPlace,
   retryRung,
   startEntryRung,
+  startEvacuationOnly,
+  startLeftoverEvacuation,
   startManualRung,
   suppressed,
   type PendingAction,
@@ -36,7 +48,7 @@ import type { RungNumber } from './types.js';
 
 export type RecoveryEvent =
   | ({ type: 'PROBE' } & ProbeFacts)
-  | { type: 'ACTION_DONE'; at: number; actionId: string; ok: boolean; blocked?: boolean; error?: string }
+  | { type: 'ACTION_DONE'; at: number; actionId: string; ok: boolean; blocked?: boolean; noRoom?: boolean; error?: string }
   | { type: 'TICK'; at: number }
   | { type: 'MAINTENANCE'; at: number; on: boolean }
   | { type: 'RELEASE'; at: number }
@@ -71,6 +83,8 @@ export function createRecoveryMachine(policy: Policy) {
       probeBad: ({ event }) => event.type === 'PROBE' && !event.signature.healthy,
       probeGood: ({ event }) => event.type === 'PROBE' && event.signature.healthy,
       probeBlocked: ({ event }) => event.type === 'PROBE' && isBlockedSignature(event.signature.code),
+      lastProbeBlamedHost: ({ context }) => context.kind === 'vm' && context.lastSignature !== null && isBlockedSignature(context.lastSignature),
+      probeDomainDown: ({ event }) => event.type === 'PROBE' && (event.signature.code === 'vm-crashed' || event.signature.code === 'vm-missing'),
       reachesFailAfter: ({ context }) => context.bad + 1 >= policy.failAfter,
       reachesRecoverAfter: ({ context }) => context.good + 1 >= policy.recoverAfter,
       suppressed: ({ context }) => suppressed(context, policy),
@@ -79,6 +93,13 @@ export function createRecoveryMachine(policy: Policy) {
       actionOk: ({ event }) => event.type === 'ACTION_DONE' && event.ok,
       actionBlocked: ({ event }) => event.type === 'ACTION_DONE' && !event.ok && event.blocked === true,
       wasHostEvacuation: ({ context }) => context.kind === 'host' && context.pendingAction?.kind === 'fence-migrate',
+      actionNoRoom: ({ event }) => event.type === 'ACTION_DONE' && !event.ok && event.noRoom === true,
+      canRepairInPlace: ({ context }) => canRepairInPlace(context),
+      evacuatesBeforeQuarantine: ({ context }) => evacuatesBeforeQuarantine(context, policy),
+      nextIsQuarantine: ({ context }) => nextIsQuarantine(context),
+      leftoversDue: ({ context, event }) => event.type === 'PROBE' && leftoversDue(context, event),
+      movingLeftovers: ({ context }) => movingLeftovers(context),
+      reinstallWontHelp: ({ context, event }) => reinstallWontHelp(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature),
       // A target answering again is given its recoverAfter probes even past the rung deadline.
       deadlinePassed: ({ context, event }) =>
         at(event) >= context.rungDeadline && (event.type === 'PROBE' ? !event.signature.healthy : context.good === 0),
@@ -96,6 +117,7 @@ export function createRecoveryMachine(policy: Policy) {
       markPhase: assign(({ event }) => ({ phaseSince: at(event), unblockedAt: null })),
       markUnblocked: assign(({ context, event }) => ({ unblockedAt: context.unblockedAt ?? at(event) })),
       clearUnblocked: assign({ unblockedAt: null }),
+      startUnblocked: assign(({ event }) => ({ unblockedAt: at(event), bad: 1, good: 0 })),
       openIncident: assign(({ context, event }) => openIncident(context, at(event), policy, probeCode(event))),
       openManualIncident: assign(({ context, event }) =>
         context.incidentId !== null ? {} : openIncident(context, at(event), policy, context.lastSignature ?? 'ok'),
@@ -116,6 +138,10 @@ export function createRecoveryMachine(policy: Policy) {
       retryRung: assign(({ context, event }) => retryRung(context, at(event), policy)),
       escalate: assign(({ context, event }) => escalate(context, at(event), policy)),
       afterEvacuation: assign(({ context, event }) => afterEvacuation(context, at(event), policy)),
+      startEvacuationOnly: assign(({ context, event }) => startEvacuationOnly(context, at(event), policy)),
+      startLeftoverEvacuation: assign(({ context, event }) => startLeftoverEvacuation(context, at(event), policy)),
+      repairInPlace: assign(({ context, event }) => repairInPlace(context, at(event), policy)),
+      setReasonOsRunning: assign(({ context }) => ({ reason: osRunningReason(context) })),
       reissueConfirmedOff: assign(({ context, event }) => reissueConfirmedOff(context, at(event), policy)),
       requestAction: emit(({ context, event }, params: { reason: string }) => ({
         type: 'action.requested' as const,
@@ -131,11 +157,24 @@ export function createRecoveryMachine(policy: Policy) {
         at: at(event),
         reason: context.reason ?? 'waiting for an operator',
       })),
-      quarantineForFlapping: assign(({ context }) => ({
+      quarantineForFlapping: assign(({ context, event }) => ({
         reason: `flapping: penalty ${Math.round(context.penalty)} above ${policy.penalty.suppressAbove}`,
         pendingAction: null,
+        leftoverRetryAt: leftoverRetryAfterQuarantine(context, at(event), policy),
+      })),
+      quarantineAfterEvacuation: assign(({ context, event }) => ({
+        reason: context.reason ?? `flapping: penalty ${Math.round(context.penalty)} above ${policy.penalty.suppressAbove}; its VMs were moved to other hosts first`,
+        pendingAction: null,
+        evacuated: true,
+        leftoverRetryAt: null,
+      })),
+      leftoversStillThere: assign(({ context, event }) => ({
+        pendingAction: null,
+        leftoverRetryAt: at(event) + LEFTOVER_RETRY_SECONDS * 1000,
+        reason: context.reason,
       })),
       quarantineExhausted: assign(({ context, event }) => ({
+        leftoverRetryAt: leftoverRetryAfterQuarantine(context, at(event), policy),
         reason:
           `ladder exhausted after rung ${context.rung ?? '?'}` +
           (event.type === 'ACTION_DONE' && event.error ? `: ${event.error}` : ': target did not recover in time'),
@@ -173,6 +212,7 @@ export function createRecoveryMachine(policy: Policy) {
         ladderIndex: 0,
         reason: null,
         evacuated: false,
+        leftoverRetryAt: null,
       }),
       forgetPenalty: assign(({ event }) => ({ penalty: 0, penaltyAt: at(event) })),
     },
@@ -190,7 +230,10 @@ export function createRecoveryMachine(policy: Policy) {
       healthy: {
         on: {
           PROBE: [
-            { guard: and(['probeBad', 'reachesFailAfter', 'probeBlocked']), target: 'blocked', actions: ['countProbe', 'markPhase'] },
+            { guard: and(['probeBad', 'reachesFailAfter', 'probeBlocked']), target: 'blocked', actions: ['countProbe', 'resetCounters', 'markPhase'] },
+            // Suspected because of its host, and now its own failure: the host incident just moved
+            // it (or its host is back) and it is booting. It gets the boot grace of a blocked VM.
+            { guard: and(['probeBad', 'reachesFailAfter', 'lastProbeBlamedHost']), target: 'blocked', actions: ['countProbe', 'markPhase', 'startUnblocked'] },
             { guard: and(['probeBad', 'reachesFailAfter']), target: 'failed', actions: ['countProbe', 'openIncident', 'emitOpened', 'markPhase'] },
             { guard: 'probeBad', target: 'suspect', actions: ['countProbe', 'markPhase'] },
             { actions: 'countProbe' },
@@ -201,7 +244,10 @@ export function createRecoveryMachine(policy: Policy) {
       suspect: {
         on: {
           PROBE: [
-            { guard: and(['probeBad', 'reachesFailAfter', 'probeBlocked']), target: 'blocked', actions: ['countProbe', 'markPhase'] },
+            { guard: and(['probeBad', 'reachesFailAfter', 'probeBlocked']), target: 'blocked', actions: ['countProbe', 'resetCounters', 'markPhase'] },
+            // Suspected because of its host, and now its own failure: the host incident just moved
+            // it (or its host is back) and it is booting. It gets the boot grace of a blocked VM.
+            { guard: and(['probeBad', 'reachesFailAfter', 'lastProbeBlamedHost']), target: 'blocked', actions: ['countProbe', 'markPhase', 'startUnblocked'] },
             { guard: and(['probeBad', 'reachesFailAfter']), target: 'failed', actions: ['countProbe', 'openIncident', 'emitOpened', 'markPhase'] },
             { guard: 'probeBad', actions: 'countProbe' },
             { target: 'healthy', actions: ['countProbe', 'markPhase'] },
@@ -211,6 +257,11 @@ export function createRecoveryMachine(policy: Policy) {
       },
       failed: {
         always: [
+          {
+            guard: and(['suppressed', 'evacuatesBeforeQuarantine']),
+            target: 'recovering',
+            actions: ['startEvacuationOnly', { type: 'requestAction', params: { reason: 'flapping: moving its VMs away before the host is quarantined' } }],
+          },
           { guard: 'suppressed', target: 'quarantined', actions: ['quarantineForFlapping', 'emitQuarantined'] },
           { target: 'recovering', actions: ['startEntryRung', { type: 'requestAction', params: { reason: 'entry rung chosen from the failure signature and the flap penalty' } }] },
         ],
@@ -222,9 +273,13 @@ export function createRecoveryMachine(policy: Policy) {
             on: {
               ACTION_DONE: [
                 { guard: not('isCurrentAction') },
+                // The leftovers of a quarantined host still find no room (or no fence): try again later.
+                { guard: and(['movingLeftovers', not('actionOk')]), target: '#recovery.quarantined', actions: ['leftoversStillThere', 'markPhase'] },
+                { guard: and(['actionOk', 'wasHostEvacuation', 'nextIsQuarantine']), target: '#recovery.quarantined', actions: ['quarantineAfterEvacuation', 'emitQuarantined', 'markPhase'] },
                 { guard: and(['actionOk', 'wasHostEvacuation']), target: 'acting', reenter: true, actions: ['afterEvacuation', { type: 'requestAction', params: { reason: 'VMs moved away; now repairing the host' } }] },
                 { guard: 'actionOk', target: 'verifying', actions: ['clearAction', 'resetCounters', 'markPhase'] },
                 { guard: 'actionBlocked', target: '#recovery.awaitingOperator', actions: ['setReasonFromError', 'emitAwaiting', 'markPhase'] },
+                { guard: and(['actionNoRoom', 'canRepairInPlace']), target: 'acting', reenter: true, actions: ['repairInPlace', { type: 'requestAction', params: { reason: 'no healthy host has room for its VMs: repairing the host in place' } }] },
                 { guard: 'canRetry', target: 'acting', reenter: true, actions: ['retryRung', { type: 'requestAction', params: { reason: 'same rung again (attempts left)' } }] },
                 { guard: 'hasNextRung', target: 'acting', reenter: true, actions: ['escalate', { type: 'requestAction', params: { reason: 'previous rung did not bring the target back' } }] },
                 { target: '#recovery.quarantined', actions: ['quarantineExhausted', 'emitQuarantined', 'markPhase'] },
@@ -234,15 +289,17 @@ export function createRecoveryMachine(policy: Policy) {
           verifying: {
             on: {
               PROBE: [
-                { guard: 'probeBlocked', target: '#recovery.blocked', actions: ['countProbe', 'closeIncident', 'forgetIncident', 'markPhase'] },
+                { guard: 'probeBlocked', target: '#recovery.blocked', actions: ['countProbe', 'resetCounters', 'closeIncident', 'forgetIncident', 'markPhase'] },
                 { guard: and(['probeGood', 'reachesRecoverAfter']), target: '#recovery.healthy', actions: ['countProbe', 'resolveIncident', 'forgetIncident', 'markPhase'] },
                 { guard: and(['deadlinePassed', 'canRetry']), target: 'acting', actions: ['countProbe', 'retryRung', { type: 'requestAction', params: { reason: 'same rung again (attempts left)' } }, 'markPhase'] },
+                { guard: and(['deadlinePassed', 'reinstallWontHelp']), target: '#recovery.awaitingOperator', actions: ['countProbe', 'clearAction', 'setReasonOsRunning', 'emitAwaiting', 'markPhase'] },
                 { guard: and(['deadlinePassed', 'hasNextRung']), target: 'acting', actions: ['countProbe', 'escalate', { type: 'requestAction', params: { reason: 'previous rung did not bring the target back' } }, 'markPhase'] },
                 { guard: 'deadlinePassed', target: '#recovery.quarantined', actions: ['countProbe', 'quarantineExhausted', 'emitQuarantined', 'markPhase'] },
                 { actions: 'countProbe' },
               ],
               TICK: [
                 { guard: and(['deadlinePassed', 'canRetry']), target: 'acting', actions: ['retryRung', { type: 'requestAction', params: { reason: 'same rung again (attempts left)' } }, 'markPhase'] },
+                { guard: and(['deadlinePassed', 'reinstallWontHelp']), target: '#recovery.awaitingOperator', actions: ['clearAction', 'setReasonOsRunning', 'emitAwaiting', 'markPhase'] },
                 { guard: and(['deadlinePassed', 'hasNextRung']), target: 'acting', actions: ['escalate', { type: 'requestAction', params: { reason: 'previous rung did not bring the target back' } }, 'markPhase'] },
                 { guard: 'deadlinePassed', target: '#recovery.quarantined', actions: ['quarantineExhausted', 'emitQuarantined', 'markPhase'] },
               ],
@@ -260,6 +317,9 @@ export function createRecoveryMachine(policy: Policy) {
             // Its host is back (or it was started elsewhere) but it still fails after its boot
             // grace: now it is this VM's own incident. Within the grace it is booting.
             { guard: 'graceOver', target: 'failed', actions: ['countProbe', 'openIncident', 'emitOpened', 'markPhase'] },
+            // A domain that is not running (shut off with its host, or gone) is not booting: no
+            // grace beyond the usual failAfter probes.
+            { guard: and(['probeDomainDown', 'reachesFailAfter']), target: 'failed', actions: ['countProbe', 'openIncident', 'emitOpened', 'markPhase'] },
             { actions: ['countProbe', 'markUnblocked'] },
           ],
           TRIGGER_RUNG: { target: 'recovering', actions: ['openManualIncident', 'emitOpened', 'startManualRung', { type: 'requestAction', params: { reason: 'rung triggered by an operator' } }, 'markPhase'] },
@@ -278,7 +338,14 @@ export function createRecoveryMachine(policy: Policy) {
       },
       quarantined: {
         on: {
-          PROBE: { actions: 'countProbe' },
+          PROBE: [
+            {
+              guard: 'leftoversDue',
+              target: 'recovering',
+              actions: ['countProbe', 'startLeftoverEvacuation', { type: 'requestAction', params: { reason: 'VMs still recorded on the quarantined host: starting them elsewhere' } }, 'markPhase'],
+            },
+            { actions: 'countProbe' },
+          ],
           RELEASE: [
             { guard: 'hasIncident', target: 'healthy', actions: ['closeIncident', 'forgetIncident', 'forgetPenalty', 'resetCounters', 'markPhase'] },
             { target: 'healthy', actions: ['forgetPenalty', 'resetCounters', 'markPhase'] },

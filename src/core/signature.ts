@@ -6,6 +6,13 @@
 import type { TargetKind } from './types.js';
 
 export type PowerState = 'on' | 'off' | 'unknown';
+/**
+ * How far the host got in its last boot, as its BMC tells it (Redfish
+ * `ComputerSystem.BootProgress.LastState`; with IPMI, the SEL's "System Boot Initiated",
+ * "Boot Error: No bootable media" and "OS Boot: boot completed" events). The BMC cannot tell a
+ * hung kernel from a running one: both stay `os-running`.
+ */
+export type BootProgress = 'off' | 'booting' | 'os-running' | 'boot-failed' | 'unknown';
 export type DomainState = 'running' | 'paused' | 'shutoff' | 'crashed' | 'missing' | 'unknown';
 
 /** What the probes saw of a physical host. `null` means "not probed" (no such check configured). */
@@ -19,6 +26,8 @@ export interface HostObservation {
   shellOk: boolean | null;
   /** The hypervisor (libvirt) connection answered. */
   hypervisorOk: boolean;
+  /** Boot progress read from the BMC; absent or `unknown` when the BMC or its driver cannot say. */
+  bootProgress?: BootProgress;
   /** Free-form details per probe for the timeline (error texts, latencies). */
   details?: Record<string, string>;
 }
@@ -41,6 +50,10 @@ export type SignatureCode =
   // host
   | 'host-power-off'
   | 'host-unreachable'
+  /** Silent on the network although its BMC says it booted and the OS runs (hang, network cut). */
+  | 'host-unreachable-os-running'
+  /** Powered on, and the BMC reports the boot failed (no bootable device: /boot or the disk gone). */
+  | 'host-boot-failed'
   | 'host-os-hung'
   | 'hypervisor-down'
   | 'host-and-bmc-unreachable'
@@ -68,6 +81,10 @@ export function classifyHost(o: HostObservation): Signature {
   if (o.power === 'off') return sig('host-power-off', 'BMC reports chassis power off');
   if (!o.reachable) {
     if (o.bmcReachable === false) return sig('host-and-bmc-unreachable', 'host and its BMC both unreachable');
+    if (o.power === 'on' && o.bootProgress === 'boot-failed') return sig('host-boot-failed', 'BMC reports power on and a failed boot (no bootable device)');
+    if (o.power === 'on' && o.bootProgress === 'os-running') {
+      return sig('host-unreachable-os-running', `host does not answer on the network; BMC reports power on and the OS running${o.details?.probe ? ` (${o.details.probe})` : ''}`);
+    }
     const power = o.power === 'on' ? 'BMC reports power on' : 'power state unknown';
     return sig('host-unreachable', `host does not answer on the network; ${power}${o.details?.probe ? ` (${o.details.probe})` : ''}`);
   }

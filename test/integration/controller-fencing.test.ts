@@ -54,3 +54,34 @@ test('confirm-off is refused when nothing waits for it', async () => {
     await store.close();
   }
 });
+
+test('an evacuation does not start VMs on a host that died a moment ago (not yet detected): the next host takes them', async () => {
+  const store = await openStore('memory:');
+  const lab = await startSimLab(store);
+  try {
+    await lab.runFor(30);
+    // The spare (first choice) hangs just as hv1's evacuation starts: the controller still sees it healthy.
+    lab.controller.onEvent((e) => {
+      if (e.type === 'emitted' && e.targetId === 'host:hv1' && e.event.type === 'action.requested' && e.event.action.kind === 'fence-migrate') {
+        applyFaultLine(lab.world, 'host spare1 hang');
+      }
+    });
+    applyFaultLine(lab.world, 'host hv1 hang');
+    const moved = (vm: string) => lab.world.runningCopies(vm).some((h) => h !== 'hv1') && lab.controller.targetStatus(`vm:${vm}`)?.phase === 'healthy';
+    const ok = await lab.runUntil(() => moved('web1') && moved('db1'), 300);
+    assert.ok(ok, JSON.stringify(lab.controller.status().filter((s) => s.phase !== 'healthy')));
+    for (const vm of ['web1', 'db1']) {
+      assert.deepEqual(lab.world.runningCopies(vm), ['hv2']);
+      assert.equal((await store.getVm(vm))!.currentHost, 'hv2');
+    }
+    const [incident] = await store.listIncidents({ targetId: 'host:hv1' });
+    const detail = await store.getIncident(incident!.id);
+    assert.deepEqual(detail!.actions.map((a) => [a.kind, a.outcome]).slice(0, 1), [['fence-migrate', 'ok']], 'moved on the first attempt');
+    const messages = detail!.events.map((e) => e.message).join('\n');
+    assert.match(messages, /spare1 does not answer: not starting (web1|db1) there/);
+    assert.doesNotMatch(messages, /could not start on spare1/);
+  } finally {
+    await lab.stop();
+    await store.close();
+  }
+});

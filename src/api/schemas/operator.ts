@@ -20,6 +20,8 @@ export const SIGNATURE_CODES = [
   'ok',
   'host-power-off',
   'host-unreachable',
+  'host-unreachable-os-running',
+  'host-boot-failed',
   'host-os-hung',
   'hypervisor-down',
   'host-and-bmc-unreachable',

@@ -116,7 +116,17 @@ export function isIpv4(ip: string): boolean {
 }
 
 function ipAt(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  const a = buf[off]!, b = buf[off + 1]!, c = buf[off + 2]!, d = buf[off + 3]!;
+  // Most address fields of a request are zero: no string to build.
+  if ((a | b | c | d) === 0) return '0.0.0.0';
+  return `${a}.${b}.${c}.${d}`;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** chaddr as `aa:bb:cc:dd:ee:ff` (hlen is checked to be 6 before). */
+function macAt(buf: Buffer, off: number): string {
+  return `${HEX[buf[off]!]}:${HEX[buf[off + 1]!]}:${HEX[buf[off + 2]!]}:${HEX[buf[off + 3]!]}:${HEX[buf[off + 4]!]}:${HEX[buf[off + 5]!]}`;
 }
 
 function cString(buf: Buffer): string {
@@ -126,58 +136,75 @@ function cString(buf: Buffer): string {
 
 // ---- decoding --------------------------------------------------------------------------------
 
-/** Walks one option area; throws on a length byte that runs past the area or a missing END. */
-function parseOptionArea(area: Buffer, into: Map<number, Buffer>, needEnd: boolean): void {
-  let i = 0;
-  while (i < area.length) {
-    const code = area[i]!;
+/**
+ * Walks the option area buf[from, to): calls `visit(code, start, end)` for each option (PAD and
+ * END excluded) and throws on a length byte that runs past the area, or on a missing END when
+ * `needEnd`. The only option parser: the full decode and the server's lean decode share it, so
+ * they accept and reject exactly the same packets.
+ */
+function walkOptions(buf: Buffer, from: number, to: number, needEnd: boolean, visit: (code: number, start: number, end: number) => void): void {
+  let i = from;
+  while (i < to) {
+    const code = buf[i]!;
     if (code === OPT.PAD) {
       i += 1;
       continue;
     }
     if (code === OPT.END) return;
-    if (i + 1 >= area.length) throw new DhcpDecodeError('truncated-option', `option ${code} has no length`);
-    const len = area[i + 1]!;
-    if (i + 2 + len > area.length) throw new DhcpDecodeError('truncated-option', `option ${code} length ${len}`);
-    const value = area.subarray(i + 2, i + 2 + len);
-    const prev = into.get(code);
-    into.set(code, prev ? Buffer.concat([prev, value]) : Buffer.from(value));
+    if (i + 1 >= to) throw new DhcpDecodeError('truncated-option', `option ${code} has no length`);
+    const len = buf[i + 1]!;
+    if (i + 2 + len > to) throw new DhcpDecodeError('truncated-option', `option ${code} length ${len}`);
+    visit(code, i + 2, i + 2 + len);
     i += 2 + len;
   }
   if (needEnd) throw new DhcpDecodeError('no-end');
 }
 
-/** Structural decode of any BOOTP/DHCP message (request or reply). */
-export function decodeDhcp(buf: Buffer): DhcpPacket {
+/** Repeated instances of an option are one value (RFC 3396); a single instance stays a view. */
+function appendValue(prev: Buffer | undefined, value: Buffer): Buffer {
+  return prev === undefined ? value : Buffer.concat([prev, value]);
+}
+
+const FILE_AREA = [108, 236] as const;
+const SNAME_AREA = [44, 108] as const;
+
+/**
+ * The checks every message gets before its options are read (size, hardware address, cookie),
+ * then the option walk over the main area and, per option 52, the file and sname fields.
+ * Returns the overload value (0 when none).
+ */
+function walkPacket(buf: Buffer, visit: (code: number, start: number, end: number) => void): number {
   if (buf.length < OPTIONS_START) throw new DhcpDecodeError('too-short', `${buf.length} bytes`);
   if (buf.length > MAX_PACKET) throw new DhcpDecodeError('too-long', `${buf.length} bytes`);
   const htype = buf[1]!;
   const hlen = buf[2]!;
   if (htype !== 1 || hlen !== 6) throw new DhcpDecodeError('bad-hwaddr', `htype ${htype} hlen ${hlen}`);
   if (buf.readUInt32BE(HEADER_LEN) !== MAGIC_COOKIE) throw new DhcpDecodeError('bad-cookie');
+  let overload: Buffer | undefined;
+  walkOptions(buf, OPTIONS_START, buf.length, true, (code, start, end) => {
+    if (code === OPT.OVERLOAD) overload = appendValue(overload, buf.subarray(start, end));
+    visit(code, start, end);
+  });
+  if (overload === undefined) return 0;
+  if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3) throw new DhcpDecodeError('bad-option-length', 'option 52');
+  const flag = overload[0]!;
+  if (flag & 1) walkOptions(buf, FILE_AREA[0], FILE_AREA[1], false, visit);
+  if (flag & 2) walkOptions(buf, SNAME_AREA[0], SNAME_AREA[1], false, visit);
+  return flag;
+}
+
+/** Structural decode of any BOOTP/DHCP message (request or reply), with every option copied. */
+export function decodeDhcp(buf: Buffer): DhcpPacket {
   const options = new Map<number, Buffer>();
-  parseOptionArea(buf.subarray(OPTIONS_START), options, true);
-  // Option overload (52): the file and/or sname fields carry more options.
-  const overload = options.get(OPT.OVERLOAD);
-  let sname = cString(buf.subarray(44, 108));
-  let file = cString(buf.subarray(108, 236));
-  if (overload) {
-    if (overload.length !== 1 || overload[0]! < 1 || overload[0]! > 3) {
-      throw new DhcpDecodeError('bad-option-length', 'option 52');
-    }
-    if (overload[0]! & 1) {
-      parseOptionArea(buf.subarray(108, 236), options, false);
-      file = '';
-    }
-    if (overload[0]! & 2) {
-      parseOptionArea(buf.subarray(44, 108), options, false);
-      sname = '';
-    }
-  }
+  const overload = walkPacket(buf, (code, start, end) => {
+    const prev = options.get(code);
+    const value = buf.subarray(start, end);
+    options.set(code, prev ? Buffer.concat([prev, value]) : Buffer.from(value));
+  });
   return {
     op: buf[0]!,
-    htype,
-    hlen,
+    htype: buf[1]!,
+    hlen: buf[2]!,
     hops: buf[3]!,
     xid: buf.readUInt32BE(4),
     secs: buf.readUInt16BE(8),
@@ -186,15 +213,14 @@ export function decodeDhcp(buf: Buffer): DhcpPacket {
     yiaddr: ipAt(buf, 16),
     siaddr: ipAt(buf, 20),
     giaddr: ipAt(buf, 24),
-    chaddr: buf.toString('hex', 28, 34).match(/../g)!.join(':'),
-    sname,
-    file,
+    chaddr: macAt(buf, 28),
+    sname: overload & 2 ? '' : cString(buf.subarray(SNAME_AREA[0], SNAME_AREA[1])),
+    file: overload & 1 ? '' : cString(buf.subarray(FILE_AREA[0], FILE_AREA[1])),
     options,
   };
 }
 
-function fixedLen(opts: Map<number, Buffer>, code: number, len: number): Buffer | undefined {
-  const v = opts.get(code);
+function fixedLen(v: Buffer | undefined, code: number, len: number): Buffer | undefined {
   if (v !== undefined && v.length !== len) throw new DhcpDecodeError('bad-option-length', `option ${code}`);
   return v;
 }
@@ -213,40 +239,115 @@ function userClasses(v: Buffer | undefined): string[] {
   return [v.toString('latin1'), ...out];
 }
 
+/** The options the server reads on every request, as views into the packet. */
+interface ReadOptions {
+  requested?: Buffer;
+  serverId?: Buffer;
+  vendor?: Buffer;
+  userClass?: Buffer;
+  arch?: Buffer;
+}
+
+/**
+ * A decoded client message. The fields the server reads on every packet are decoded at once;
+ * the rest (every option as a Map, sname, file, option 55, hostname) only when first read: on
+ * the hot path (thousands of packets a second) building them was most of the decoding time and
+ * garbage. They are read from the received buffer, which nothing writes to after it arrived.
+ */
+class ClientRequest implements DhcpRequest {
+  readonly op: number;
+  readonly htype = 1;
+  readonly hlen = 6;
+  readonly hops: number;
+  readonly xid: number;
+  readonly secs: number;
+  readonly flags: number;
+  readonly ciaddr: string;
+  readonly yiaddr: string;
+  readonly siaddr: string;
+  readonly giaddr: string;
+  readonly chaddr: string;
+  readonly type: MessageType;
+  readonly requestedIp: string | undefined;
+  readonly serverId: string | undefined;
+  readonly vendorClass: string | undefined;
+  readonly userClasses: string[];
+  readonly clientArch: number[];
+  private full?: DhcpPacket;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly overload: number,
+    type: MessageType,
+    f: ReadOptions,
+  ) {
+    this.op = buf[0]!;
+    this.hops = buf[3]!;
+    this.xid = buf.readUInt32BE(4);
+    this.secs = buf.readUInt16BE(8);
+    this.flags = buf.readUInt16BE(10);
+    this.ciaddr = ipAt(buf, 12);
+    this.yiaddr = ipAt(buf, 16);
+    this.siaddr = ipAt(buf, 20);
+    this.giaddr = ipAt(buf, 24);
+    this.chaddr = macAt(buf, 28);
+    this.type = type;
+    this.requestedIp = f.requested ? ipAt(f.requested, 0) : undefined;
+    this.serverId = f.serverId ? ipAt(f.serverId, 0) : undefined;
+    this.vendorClass = f.vendor && f.vendor.length > 0 ? f.vendor.toString('latin1') : undefined;
+    this.userClasses = userClasses(f.userClass);
+    const arch = f.arch;
+    this.clientArch = [];
+    for (let i = 0; arch && i + 1 < arch.length; i += 2) this.clientArch.push(arch.readUInt16BE(i));
+  }
+
+  get options(): Map<number, Buffer> {
+    this.full ??= decodeDhcp(this.buf);
+    return this.full.options;
+  }
+  get sname(): string {
+    return this.overload & 2 ? '' : cString(this.buf.subarray(SNAME_AREA[0], SNAME_AREA[1]));
+  }
+  get file(): string {
+    return this.overload & 1 ? '' : cString(this.buf.subarray(FILE_AREA[0], FILE_AREA[1]));
+  }
+  get paramList(): number[] {
+    return [...(this.options.get(OPT.PARAM_LIST) ?? [])];
+  }
+  get hostname(): string | undefined {
+    const h = this.options.get(OPT.HOSTNAME);
+    return h && h.length > 0 ? cString(h) : undefined;
+  }
+}
+
 /** Decode and validate a message sent by a client to a server. */
 export function decodeRequest(buf: Buffer): DhcpRequest {
-  const p = decodeDhcp(buf);
-  if (p.op !== 1) throw new DhcpDecodeError('not-bootrequest', `op ${p.op}`);
-  if (p.hops > 16) throw new DhcpDecodeError('too-many-hops');
-  const t = p.options.get(OPT.MSG_TYPE);
-  if (t === undefined) throw new DhcpDecodeError('no-message-type');
-  if (t.length !== 1) throw new DhcpDecodeError('bad-option-length', 'option 53');
-  const type = t[0]!;
-  if (type < 1 || type > 8) throw new DhcpDecodeError('bad-message-type', String(type));
-  if (type === MSG.OFFER || type === MSG.ACK || type === MSG.NAK) {
-    throw new DhcpDecodeError('unexpected-message-type', String(type));
-  }
-  const requested = fixedLen(p.options, OPT.REQUESTED_IP, 4);
-  const serverId = fixedLen(p.options, OPT.SERVER_ID, 4);
-  const arch = p.options.get(OPT.CLIENT_ARCH);
-  if (arch !== undefined && (arch.length === 0 || arch.length % 2 !== 0)) {
+  let type: Buffer | undefined;
+  const f: ReadOptions = {};
+  const overload = walkPacket(buf, (code, start, end) => {
+    switch (code) {
+      case OPT.MSG_TYPE: type = appendValue(type, buf.subarray(start, end)); break;
+      case OPT.REQUESTED_IP: f.requested = appendValue(f.requested, buf.subarray(start, end)); break;
+      case OPT.SERVER_ID: f.serverId = appendValue(f.serverId, buf.subarray(start, end)); break;
+      case OPT.VENDOR_CLASS: f.vendor = appendValue(f.vendor, buf.subarray(start, end)); break;
+      case OPT.USER_CLASS: f.userClass = appendValue(f.userClass, buf.subarray(start, end)); break;
+      case OPT.CLIENT_ARCH: f.arch = appendValue(f.arch, buf.subarray(start, end)); break;
+      default: // not read by the server: skipped
+    }
+  });
+  if (buf[0] !== 1) throw new DhcpDecodeError('not-bootrequest', `op ${buf[0]}`);
+  if (buf[3]! > 16) throw new DhcpDecodeError('too-many-hops');
+  if (type === undefined) throw new DhcpDecodeError('no-message-type');
+  if (type.length !== 1) throw new DhcpDecodeError('bad-option-length', 'option 53');
+  const t = type[0]!;
+  if (t < 1 || t > 8) throw new DhcpDecodeError('bad-message-type', String(t));
+  if (t === MSG.OFFER || t === MSG.ACK || t === MSG.NAK) throw new DhcpDecodeError('unexpected-message-type', String(t));
+  fixedLen(f.requested, OPT.REQUESTED_IP, 4);
+  fixedLen(f.serverId, OPT.SERVER_ID, 4);
+  if (f.arch !== undefined && (f.arch.length === 0 || f.arch.length % 2 !== 0)) {
     throw new DhcpDecodeError('bad-option-length', 'option 93');
   }
-  const clientArch: number[] = [];
-  for (let i = 0; arch && i + 1 < arch.length; i += 2) clientArch.push(arch.readUInt16BE(i));
-  const vendor = p.options.get(OPT.VENDOR_CLASS);
-  const hostname = p.options.get(OPT.HOSTNAME);
-  return {
-    ...p,
-    type: type as MessageType,
-    requestedIp: requested ? ipAt(requested, 0) : undefined,
-    serverId: serverId ? ipAt(serverId, 0) : undefined,
-    paramList: [...(p.options.get(OPT.PARAM_LIST) ?? [])],
-    vendorClass: vendor && vendor.length > 0 ? vendor.toString('latin1') : undefined,
-    userClasses: userClasses(p.options.get(OPT.USER_CLASS)),
-    clientArch,
-    hostname: hostname && hostname.length > 0 ? cString(hostname) : undefined,
-  };
+  return new ClientRequest(buf, overload, t as MessageType, f);
 }
 
 // ---- encoding --------------------------------------------------------------------------------

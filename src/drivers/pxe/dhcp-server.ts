@@ -50,6 +50,13 @@ export interface DhcpServerOptions {
   /** Base of the iPXE script URLs, e.g. `http://198.18.0.1:8080`. */
   httpBase: string;
   hosts?: DhcpHost[];
+  /**
+   * Receive queue of the listen socket in bytes (default 4 MiB; Linux caps it at
+   * net.core.rmem_max). A PXE storm arrives in bursts: with the kernel's default (about 200 KiB,
+   * some 90 queued requests) a pause of a few milliseconds (garbage collection, another process
+   * on the core) overflowed it and requests were lost before we could read them.
+   */
+  recvBufferBytes?: number;
   log: Logger;
   clock: Clock;
 }
@@ -91,25 +98,31 @@ interface Lease {
   expiresAt: number;
 }
 
+/** A host of the table and its reply templates. */
+interface HostEntry {
+  host: DhcpHost;
+  /**
+   * Encoded OFFER / ACK by boot file (null: no boot file) with xid, flags and giaddr zeroed: a
+   * reply is its template patched with the request's three fields (nothing else in it depends on
+   * the request). At most one per boot file; a changed host gets a new entry, so never stale.
+   */
+  templates: Record<typeof MSG.OFFER | typeof MSG.ACK, Map<string | null, Buffer>>;
+}
+
+const TEMPLATE_REQUEST = { xid: 0, flags: 0, giaddr: '0.0.0.0', ciaddr: '0.0.0.0', inform: false } as const;
+const DEFAULT_RECV_BUFFER = 4 << 20;
+
 const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 const UNKNOWN_LOG_MAX = 1024;
-/** Reply templates kept (a few per host); the cache is dropped and rebuilt past this. */
-const REPLY_CACHE_MAX = 16_384;
 
 export class DhcpServer extends EventEmitter {
   private readonly opts: Required<Pick<DhcpServerOptions, 'bindAddress' | 'clientPort' | 'leaseSeconds' | 'nextServer'>> &
     DhcpServerOptions;
   private readonly files: BootFileNames;
-  private hosts = new Map<string, DhcpHost>();
+  private hosts = new Map<string, HostEntry>();
   private readonly netbootOff = new Set<string>();
   private readonly leases = new Map<string, Lease>();
   private readonly unknownLogged = new Map<string, number>();
-  /**
-   * Encoded OFFER/ACK per (host, message type, boot file, PXE vendor answer) with xid, flags and
-   * giaddr zeroed: a reply is this template patched with the request's three fields (nothing else
-   * in it depends on the request). Cleared whenever the host table changes; bounded.
-   */
-  private readonly replyCache = new Map<string, Buffer>();
   private readonly log: Logger;
   private listenSock?: dgram.Socket;
   private sendSock?: dgram.Socket;
@@ -139,24 +152,21 @@ export class DhcpServer extends EventEmitter {
 
   /** Replace the host table (validated first: a bad entry throws and changes nothing). */
   setHosts(hosts: readonly DhcpHost[]): void {
-    const next = new Map<string, DhcpHost>();
+    const next = new Map<string, HostEntry>();
     for (const h of hosts) {
-      ipToBytes(h.ip);
-      next.set(normalizeMac(h.mac), { ...h, mac: normalizeMac(h.mac) });
+      const e = hostEntry(h);
+      next.set(e.host.mac, e);
     }
     this.hosts = next;
-    this.replyCache.clear();
   }
 
   upsertHost(h: DhcpHost): void {
-    ipToBytes(h.ip);
-    this.hosts.set(normalizeMac(h.mac), { ...h, mac: normalizeMac(h.mac) });
-    this.replyCache.clear();
+    const e = hostEntry(h);
+    this.hosts.set(e.host.mac, e);
   }
 
   removeHost(mac: string): void {
     this.hosts.delete(normalizeMac(mac));
-    this.replyCache.clear();
   }
 
   /** Off: the host still gets its address but no boot file (it boots from its disk). */
@@ -179,11 +189,14 @@ export class DhcpServer extends EventEmitter {
   }
 
   async start(): Promise<number> {
-    const listen = await bindUdp(this.opts.bindAddress, this.opts.port ?? 67, true);
+    const recvBufferSize = this.opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER;
+    const listen = await bindUdp(this.opts.bindAddress, this.opts.port ?? 67, { reuseAddr: true, recvBufferSize });
     this.listenSock = listen;
     this.boundPort = listen.address().port;
     this.sendSock =
-      this.opts.bindAddress === this.opts.address ? listen : await bindUdp(this.opts.address, this.boundPort, true);
+      this.opts.bindAddress === this.opts.address
+        ? listen
+        : await bindUdp(this.opts.address, this.boundPort, { reuseAddr: true, recvBufferSize });
     for (const s of new Set([listen, this.sendSock])) {
       s.on('error', (e) => this.log.error({ err: e.message }, 'dhcp socket error'));
       s.on('message', (buf, rinfo) => this.onMessage(buf, rinfo));
@@ -202,12 +215,15 @@ export class DhcpServer extends EventEmitter {
   private onMessage(buf: Buffer, rinfo: dgram.RemoteInfo): void {
     const out = this.handle(buf, rinfo);
     if (!out || !this.sendSock) return;
-    this.sendSock.send(out.packet, out.port, out.address, (err) => {
-      if (!err) return;
-      this.counters.sendErrors++;
-      this.log.debug({ err: err.message, to: out.address }, 'dhcp send failed');
-    });
+    this.sendSock.send(out.packet, out.port, out.address, this.afterSend);
   }
+
+  /** One callback for every send (the error names the address), not a closure per packet. */
+  private readonly afterSend = (err: Error | null): void => {
+    if (!err) return;
+    this.counters.sendErrors++;
+    this.log.debug({ err: err.message }, 'dhcp send failed');
+  };
 
   /** Decide the answer to one datagram; never throws (the unit tests call this directly). */
   handle(buf: Buffer, rinfo: { address: string; port: number }): Outgoing | undefined {
@@ -227,26 +243,27 @@ export class DhcpServer extends EventEmitter {
   }
 
   private answer(req: DhcpRequest, rinfo: { address: string; port: number }): Outgoing | undefined {
-    const host = this.hosts.get(req.chaddr);
-    if (!host) {
+    const entry = this.hosts.get(req.chaddr);
+    if (!entry) {
       this.counters.unknownMac++;
       this.noteUnknown(req.chaddr, req.type);
       return undefined;
     }
+    const host = entry.host;
     const now = this.opts.clock.now();
     switch (req.type) {
       case MSG.DISCOVER:
-        this.leases.set(host.mac, { ip: host.ip, state: 'offered', expiresAt: now + 60_000 });
+        this.setLease(host, 'offered', now + 60_000);
         this.counters.offers++;
-        return this.reply(req, host, MSG.OFFER, rinfo);
+        return this.reply(req, entry, MSG.OFFER, rinfo);
       case MSG.REQUEST:
-        return this.onRequest(req, host, rinfo, now);
+        return this.onRequest(req, entry, rinfo, now);
       case MSG.INFORM:
         this.counters.informs++;
-        return this.reply(req, host, MSG.ACK, rinfo);
+        return this.reply(req, entry, MSG.ACK, rinfo);
       case MSG.RELEASE:
         this.counters.releases++;
-        if (req.ciaddr === host.ip) this.leases.set(host.mac, { ip: host.ip, state: 'released', expiresAt: now });
+        if (req.ciaddr === host.ip) this.setLease(host, 'released', now);
         this.safeEmit('release', { mac: host.mac, ip: req.ciaddr, hostname: host.hostname, at: now });
         return undefined;
       case MSG.DECLINE:
@@ -261,7 +278,8 @@ export class DhcpServer extends EventEmitter {
   }
 
   /** RFC 2131 4.3.2: SELECTING (server id), INIT-REBOOT (requested ip), RENEWING/REBINDING (ciaddr). */
-  private onRequest(req: DhcpRequest, host: DhcpHost, rinfo: { address: string; port: number }, now: number) {
+  private onRequest(req: DhcpRequest, entry: HostEntry, rinfo: { address: string; port: number }, now: number) {
+    const host = entry.host;
     if (req.serverId !== undefined && req.serverId !== this.opts.address) {
       this.counters.ignored++; // the client took another server's offer
       this.leases.delete(host.mac);
@@ -272,22 +290,37 @@ export class DhcpServer extends EventEmitter {
     if (wanted !== host.ip) {
       this.counters.naks++;
       this.log.info({ mac: host.mac, wanted, ip: host.ip }, 'dhcp nak: wrong address requested');
-      return this.reply(req, host, MSG.NAK, rinfo);
+      return this.reply(req, entry, MSG.NAK, rinfo);
     }
-    this.leases.set(host.mac, { ip: host.ip, state: 'bound', expiresAt: now + this.opts.leaseSeconds * 1000 });
+    this.setLease(host, 'bound', now + this.opts.leaseSeconds * 1000);
     this.counters.acks++;
-    const out = this.reply(req, host, MSG.ACK, rinfo);
-    this.safeEmit('lease', { mac: host.mac, ip: host.ip, hostname: host.hostname, at: now, bootFile: out.bootFile });
+    const out = this.reply(req, entry, MSG.ACK, rinfo);
+    if (this.listenerCount('lease') > 0) {
+      this.safeEmit('lease', { mac: host.mac, ip: host.ip, hostname: host.hostname, at: now, bootFile: out.bootFile });
+    }
     return out;
+  }
+
+  /** Updated in place: one lease record per host, not a new object per packet. */
+  private setLease(host: DhcpHost, state: Lease['state'], expiresAt: number): void {
+    const l = this.leases.get(host.mac);
+    if (l === undefined) {
+      this.leases.set(host.mac, { ip: host.ip, state, expiresAt });
+      return;
+    }
+    l.ip = host.ip;
+    l.state = state;
+    l.expiresAt = expiresAt;
   }
 
   private reply(
     req: DhcpRequest,
-    host: DhcpHost,
+    entry: HostEntry,
     type: typeof MSG.OFFER | typeof MSG.ACK | typeof MSG.NAK,
     rinfo: { address: string; port: number },
   ): Outgoing & { bootFile?: string } {
     const o = this.opts;
+    const host = entry.host;
     if (type === MSG.NAK) {
       const options: Array<[number, Buffer]> = [
         [OPT.MSG_TYPE, optU8(type)],
@@ -295,7 +328,7 @@ export class DhcpServer extends EventEmitter {
         [OPT.MESSAGE, optText('requested address is not assigned to this client')],
       ];
       const r: DhcpReply = { xid: req.xid, flags: req.giaddr !== '0.0.0.0' ? 0x8000 : req.flags, giaddr: req.giaddr, chaddr: host.mac, options };
-      return this.route(encodeReply(r), req, rinfo, true);
+      return this.route(encodeReply(r), req, rinfo, true, undefined);
     }
     const boot = selectBootFile(classifyClient(req), {
       mac: host.mac,
@@ -304,26 +337,27 @@ export class DhcpServer extends EventEmitter {
       httpBase: o.httpBase,
     });
     if (req.type === MSG.INFORM) {
-      return { ...this.route(encodeReply(this.buildReply(req, host, type, boot)), req, rinfo, false), bootFile: boot?.file };
+      const fields = { xid: req.xid, flags: req.flags, giaddr: req.giaddr, ciaddr: req.ciaddr, inform: true };
+      return this.route(encodeReply(this.buildReply(fields, host, type, boot)), req, rinfo, false, boot?.file);
     }
-    const key = `${host.mac}|${type}|${boot?.file ?? ''}`;
-    let template = this.replyCache.get(key);
+    const templates = entry.templates[type];
+    const key = boot?.file ?? null;
+    let template = templates.get(key);
     if (!template) {
-      template = encodeReply(this.buildReply({ ...req, xid: 0, flags: 0, giaddr: '0.0.0.0' }, host, type, boot));
-      if (this.replyCache.size >= REPLY_CACHE_MAX) this.replyCache.clear();
-      this.replyCache.set(key, template);
+      template = encodeReply(this.buildReply(TEMPLATE_REQUEST, host, type, boot));
+      templates.set(key, template);
     }
     const packet = Buffer.allocUnsafe(template.length);
     template.copy(packet);
     packet.writeUInt32BE(req.xid >>> 0, 4);
     packet.writeUInt16BE(req.flags & 0xffff, 10);
     if (req.giaddr !== '0.0.0.0') ipToBytes(req.giaddr).copy(packet, 24);
-    return { ...this.route(packet, req, rinfo, false), bootFile: boot?.file };
+    return this.route(packet, req, rinfo, false, boot?.file);
   }
 
   /** The OFFER/ACK (or INFORM's ACK) for `req`: the options in the order clients have always seen. */
   private buildReply(
-    req: DhcpRequest,
+    req: { xid: number; flags: number; giaddr: string; ciaddr: string; inform: boolean },
     host: DhcpHost,
     type: typeof MSG.OFFER | typeof MSG.ACK,
     boot: ReturnType<typeof selectBootFile>,
@@ -333,7 +367,7 @@ export class DhcpServer extends EventEmitter {
       [OPT.MSG_TYPE, optU8(type)],
       [OPT.SERVER_ID, ipToBytes(o.address)],
     ];
-    const inform = req.type === MSG.INFORM;
+    const inform = req.inform;
     if (!inform) {
       const lease = o.leaseSeconds;
       options.push([OPT.LEASE_TIME, optU32(lease)], [OPT.T1, optU32(Math.floor(lease / 2))], [OPT.T2, optU32(Math.floor((lease * 7) / 8))]);
@@ -363,10 +397,16 @@ export class DhcpServer extends EventEmitter {
   }
 
   /** RFC 2131 4.1: relay first; a client that has an address gets unicast; else broadcast. */
-  private route(packet: Buffer, req: DhcpRequest, rinfo: { address: string; port: number }, nak: boolean): Outgoing {
-    if (req.giaddr !== '0.0.0.0') return { packet, address: req.giaddr, port: this.boundPort || 67 };
-    if (!nak && rinfo.address !== '0.0.0.0') return { packet, address: rinfo.address, port: rinfo.port };
-    return { packet, address: '255.255.255.255', port: this.opts.clientPort };
+  private route(
+    packet: Buffer,
+    req: DhcpRequest,
+    rinfo: { address: string; port: number },
+    nak: boolean,
+    bootFile: string | undefined,
+  ): Outgoing & { bootFile?: string } {
+    if (req.giaddr !== '0.0.0.0') return { packet, address: req.giaddr, port: this.boundPort || 67, bootFile };
+    if (!nak && rinfo.address !== '0.0.0.0') return { packet, address: rinfo.address, port: rinfo.port, bootFile };
+    return { packet, address: '255.255.255.255', port: this.opts.clientPort, bootFile };
   }
 
   private noteUnknown(mac: string, type: number): void {
@@ -392,6 +432,12 @@ export class DhcpServer extends EventEmitter {
     const l = this.leases.get(normalizeMac(mac));
     return l ? { ...l } : undefined;
   }
+}
+
+function hostEntry(h: DhcpHost): HostEntry {
+  ipToBytes(h.ip); // a bad entry throws before anything changes
+  const mac = normalizeMac(h.mac);
+  return { host: { ...h, mac }, templates: { [MSG.OFFER]: new Map(), [MSG.ACK]: new Map() } };
 }
 
 /** Options with undefined values removed, so `{ leaseSeconds: undefined }` keeps the default. */

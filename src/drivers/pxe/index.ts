@@ -60,7 +60,8 @@ export interface BootServicesConfig {
   install?: InstallSpec;
   /** URL the booting machines use to reach the HTTP server; default http://address:httpPort. */
   publicUrl?: string;
-  tftp?: { maxTransfers?: number; timeoutMs?: number; maxRetries?: number; maxBlksize?: number };
+  /** `workers`: TFTP transfer threads (default one per core, 0 = on the main thread). */
+  tftp?: { maxTransfers?: number; timeoutMs?: number; maxRetries?: number; maxBlksize?: number; workers?: number };
   /** Default: the repository's `pxe/` and `kickstart/` folders. */
   pxeTemplates?: string;
   kickstartTemplates?: string;

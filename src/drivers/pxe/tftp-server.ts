@@ -8,20 +8,23 @@
  * normalized name (no symlink check), has no bound on concurrent transfers and ignores the
  * `timeout` option.
  *
- * Here: one listen socket; each transfer gets its own socket (its TID) and accepts only its
- * client's address and port; errors for refused requests go out of the listen socket; every
- * handler is wrapped so that a bad datagram is dropped and counted, never fatal.
+ * Here: one listen socket, on this thread, where every request is parsed, jailed, negotiated and
+ * counted against the bound; errors for refused requests go out of it. Each accepted transfer
+ * gets its own socket (its TID), accepts only its client's address and port, and runs its
+ * data/ACK loop (tftp-transfer.ts) in one of a few worker threads (tftp-workers.ts; `workers: 0`
+ * keeps it on this thread). Every handler is wrapped so that a bad datagram is dropped and
+ * counted, never fatal; a worker that dies fails only its own transfers.
  */
 import { definedOnly } from './dhcp-server.js';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Clock, Logger } from '../../env/env.js';
 import { checkName, JailError, OPEN_READ_NOFOLLOW, realRoot, resolveInRoot } from './path-jail.js';
-import {
-  encodeData, encodeError, encodeOack, ERR, MAX_BLKSIZE, negotiate, OP, parseRequest, parseTransferPacket,
-  TftpDecodeError, type TftpRequest,
-} from './tftp-codec.js';
+import { encodeError, ERR, MAX_BLKSIZE, negotiate, OP, parseRequest, TftpDecodeError, type TftpRequest } from './tftp-codec.js';
+import { bytesSource, fdSource, toNetascii, Transfer, type TransferSpec } from './tftp-transfer.js';
+import { TransferWorkers } from './tftp-workers.js';
 import { bindUdp } from './udp.js';
 
 export interface TftpServerOptions {
@@ -33,6 +36,12 @@ export interface TftpServerOptions {
   /** Exact name -> trusted absolute path, for binaries that live outside the root (Debian's ipxe). */
   files?: Record<string, string>;
   maxTransfers?: number;
+  /**
+   * Worker threads that run the transfers (default: the number of cores). 0 runs them on the
+   * server's thread, the only mode in which the injected `clock` also drives retransmissions
+   * (workers use the wall clock).
+   */
+  workers?: number;
   /** Retransmission timeout when the client does not negotiate one. */
   timeoutMs?: number;
   maxRetries?: number;
@@ -68,15 +77,32 @@ export interface TftpStats {
   refused: Record<string, number>;
   dropped: Record<string, number>;
   droppedTotal: number;
+  /** Transfer worker threads running now, and how many died (their transfers count as failed). */
+  workers: number;
+  workerDeaths: number;
 }
 
-interface Source {
-  read(pos: number, len: number): Promise<Buffer>;
-  close(): Promise<void>;
+/** 256 transfers: a 200-host PXE storm completes (bench/results/pxe.md); 32 refused half of it. */
+export const DEFAULT_MAX_TRANSFERS = 256;
+
+/** What an accepted request reads: an open file (octet) or converted bytes (netascii). */
+interface Opened {
+  fh?: FileHandle;
+  data?: Buffer;
+  size: number;
 }
 
-/** Octet-mode reads go through a read-ahead buffer of about this size (whole blocks). */
-const READ_AHEAD_BYTES = 64 * 1024;
+/** A transfer from acceptance to its end, wherever it runs. */
+interface Active {
+  file: string;
+  client: string;
+  rrq: Buffer;
+  blksize: number;
+  startedAt: number;
+  fh?: FileHandle;
+  /** Set when the transfer runs on this thread (no worker). */
+  local?: Transfer;
+}
 
 export class TftpServer extends EventEmitter {
   private readonly o: Required<Omit<TftpServerOptions, 'root' | 'files' | 'port'>> & TftpServerOptions;
@@ -84,7 +110,9 @@ export class TftpServer extends EventEmitter {
   private rootReal?: string;
   private sock?: dgram.Socket;
   private boundPort = 0;
-  private readonly transfers = new Set<Transfer>();
+  private pool?: TransferWorkers;
+  /** Transfers started and not yet ended (on this thread or in a worker). */
+  private readonly transfers = new Set<Active>();
   private reserved = 0;
   /**
    * `address:port` -> the RRQ being served to that client (opening or running). A client that
@@ -95,13 +123,15 @@ export class TftpServer extends EventEmitter {
   private readonly serving = new Map<string, Buffer>();
   private readonly counters: TftpStats = {
     received: 0, requests: 0, started: 0, completed: 0, failed: 0, active: 0, retransmits: 0, duplicates: 0,
-    refused: {}, dropped: {}, droppedTotal: 0,
+    refused: {}, dropped: {}, droppedTotal: 0, workers: 0, workerDeaths: 0,
   };
 
   constructor(options: TftpServerOptions) {
     super();
-    // 256 transfers: a 200-host PXE storm completes (bench/results/pxe.md); 32 refused half of it.
-    this.o = { maxTransfers: 256, timeoutMs: 1000, maxRetries: 5, maxBlksize: MAX_BLKSIZE, maxClientTimeoutS: 5, netasciiMaxBytes: 8 << 20, ...definedOnly(options) };
+    this.o = {
+      maxTransfers: DEFAULT_MAX_TRANSFERS, workers: availableParallelism(), timeoutMs: 1000, maxRetries: 5, maxBlksize: MAX_BLKSIZE,
+      maxClientTimeoutS: 5, netasciiMaxBytes: 8 << 20, ...definedOnly(options),
+    };
     this.log = options.log.child({ component: 'pxe-tftp' });
     this.on('error', (e: unknown) => this.log.error({ err: String(e) }, 'tftp server error'));
   }
@@ -111,12 +141,32 @@ export class TftpServer extends EventEmitter {
   }
 
   stats(): TftpStats {
-    return { ...this.counters, active: this.reserved, refused: { ...this.counters.refused }, dropped: { ...this.counters.dropped } };
+    return {
+      ...this.counters,
+      active: this.reserved,
+      refused: { ...this.counters.refused },
+      dropped: { ...this.counters.dropped },
+      workers: this.pool?.live ?? 0,
+      workerDeaths: this.pool?.deaths ?? 0,
+    };
   }
 
   async start(): Promise<number> {
     if (this.o.root !== undefined) this.rootReal = await realRoot(this.o.root);
-    this.sock = await bindUdp(this.o.address, this.o.port ?? 69);
+    if (this.o.workers > 0) {
+      this.pool = new TransferWorkers(this.o.workers, this.log, (c) => {
+        this.counters.retransmits += c.retransmits;
+        for (const [reason, n] of Object.entries(c.dropped)) this.drop(reason, n);
+      });
+      const live = await this.pool.start();
+      if (live < this.o.workers) this.log.warn({ wanted: this.o.workers, live }, 'tftp transfer workers missing; transfers run on the server thread when none is left');
+    }
+    try {
+      this.sock = await bindUdp(this.o.address, this.o.port ?? 69);
+    } catch (e) {
+      await this.pool?.stop();
+      throw e;
+    }
     this.boundPort = this.sock.address().port;
     this.sock.on('error', (e) => this.log.error({ err: e.message }, 'tftp socket error'));
     this.sock.on('message', (buf, rinfo) => {
@@ -127,24 +177,25 @@ export class TftpServer extends EventEmitter {
         this.log.error({ err: String(e) }, 'tftp request handler failed');
       }
     });
-    this.log.info({ address: this.o.address, port: this.boundPort, root: this.rootReal }, 'tftp listening');
+    this.log.info({ address: this.o.address, port: this.boundPort, root: this.rootReal, workers: this.pool?.live ?? 0 }, 'tftp listening');
     return this.boundPort;
   }
 
   async stop(): Promise<void> {
     const s = this.sock;
     this.sock = undefined;
-    await Promise.all([...this.transfers].map((t) => t.finish('server stopping')));
+    await Promise.all([...this.transfers].map((t) => t.local?.finish('server stopping')));
+    await this.pool?.stop();
     if (s) await new Promise<void>((res) => s.close(() => res()));
   }
 
-  drop(reason: string): void {
-    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
-    this.counters.droppedTotal++;
+  drop(reason: string, n = 1): void {
+    this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + n;
+    this.counters.droppedTotal += n;
   }
 
   /** Refusal of a well-formed request: counted and answered with an error packet. */
-  private refuse(rinfo: dgram.RemoteInfo, code: number, message: string, reason: string): void {
+  private refuse(rinfo: { address: string; port: number }, code: number, message: string, reason: string): void {
     this.counters.refused[reason] = (this.counters.refused[reason] ?? 0) + 1;
     this.log.debug({ client: rinfo.address, reason }, 'tftp request refused');
     this.sock?.send(encodeError(code, message), rinfo.port, rinfo.address, () => undefined);
@@ -170,21 +221,25 @@ export class TftpServer extends EventEmitter {
     if (this.reserved >= this.o.maxTransfers) return this.refuse(rinfo, ERR.UNDEFINED, 'server busy, retry later', 'busy');
     this.reserved++; // held from here so that slow opens cannot exceed the bound
     this.serving.set(client, buf);
-    this.openTransfer(req, rinfo, buf).catch((e: unknown) => {
-      this.reserved--;
-      this.release(client, buf);
-      if (e instanceof JailError) {
-        this.refuse(rinfo, e.violation ? ERR.ACCESS : ERR.NOT_FOUND, e.violation ? 'access violation' : 'file not found', e.reason);
-      } else if (e instanceof RefusedError) {
-        this.refuse(rinfo, e.code, e.message, e.reason);
-      } else {
-        this.log.warn({ err: String(e), file: req.filename }, 'tftp open failed');
-        this.refuse(rinfo, ERR.NOT_FOUND, 'file not found', 'io');
-      }
-    });
+    const peer = { address: rinfo.address, port: rinfo.port };
+    this.openTransfer(req, peer, client, buf).catch((e: unknown) => this.notStarted(e, req, peer, client, buf));
   }
 
-  private async openSource(name: string, netascii: boolean): Promise<{ source: Source; size: number }> {
+  /** A request accepted but never started (jail, open, bind): its slot back, the client told why. */
+  private notStarted(e: unknown, req: TftpRequest, peer: { address: string; port: number }, client: string, rrq: Buffer): void {
+    this.reserved--;
+    this.release(client, rrq);
+    if (e instanceof JailError) {
+      this.refuse(peer, e.violation ? ERR.ACCESS : ERR.NOT_FOUND, e.violation ? 'access violation' : 'file not found', e.reason);
+    } else if (e instanceof RefusedError) {
+      this.refuse(peer, e.code, e.message, e.reason);
+    } else {
+      this.log.warn({ err: String(e), file: req.filename }, 'tftp open failed');
+      this.refuse(peer, ERR.NOT_FOUND, 'file not found', 'io');
+    }
+  }
+
+  private async openSource(name: string, netascii: boolean): Promise<Opened> {
     const rel = checkName(name);
     const trusted = this.o.files?.[rel];
     let fh: FileHandle;
@@ -198,11 +253,11 @@ export class TftpServer extends EventEmitter {
     try {
       const st = await fh.stat();
       if (!st.isFile()) throw new JailError('not-file', name);
-      if (!netascii) return { source: readAhead(fh), size: st.size };
+      if (!netascii) return { fh, size: st.size };
       if (st.size > this.o.netasciiMaxBytes) throw new RefusedError(ERR.UNDEFINED, 'file too big for netascii', 'too-big');
       const data = toNetascii(await fh.readFile());
       await fh.close();
-      return { source: { read: async (pos, len) => data.subarray(pos, pos + len), close: async () => undefined }, size: data.length };
+      return { data, size: data.length };
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -214,30 +269,56 @@ export class TftpServer extends EventEmitter {
     if (this.serving.get(client) === rrq) this.serving.delete(client);
   }
 
-  private async openTransfer(req: TftpRequest, rinfo: dgram.RemoteInfo, rrq: Buffer): Promise<void> {
-    const { source, size } = await this.openSource(req.filename, req.mode === 'netascii');
-    let sock: dgram.Socket;
+  private async openTransfer(req: TftpRequest, peer: { address: string; port: number }, client: string, rrq: Buffer): Promise<void> {
+    const src = await this.openSource(req.filename, req.mode === 'netascii');
+    const n = negotiate(req.options, src.size, this.o.maxBlksize, this.o.maxClientTimeoutS);
+    const spec: TransferSpec = {
+      peer,
+      blksize: n.blksize,
+      timeoutMs: n.timeoutMs ?? this.o.timeoutMs,
+      maxRetries: this.o.maxRetries,
+      oack: Object.keys(n.ack).length > 0 ? n.ack : undefined,
+    };
+    const a: Active = { file: req.filename, client, rrq, blksize: n.blksize, startedAt: this.o.clock.now(), fh: src.fh };
     try {
       if (!this.sock) throw new RefusedError(ERR.UNDEFINED, 'server stopping', 'stopping');
-      sock = await bindUdp(this.o.address, 0);
+      const handed = this.pool?.dispatch(this.o.address, spec, { fd: src.fh?.fd, data: src.data }, (o) => {
+        // The worker could not open the transfer socket: nothing reached the client, tell it.
+        if (o.bindFailed) this.sock?.send(encodeError(ERR.UNDEFINED, 'transfer failed'), peer.port, peer.address, () => undefined);
+        this.ended(a, o.bytes, o.error);
+      });
+      if (handed) return this.started(a);
+      // No worker (workers: 0, or none left): the transfer runs on this thread.
+      const sock = await bindUdp(this.o.address, 0);
+      const source = src.data ? bytesSource(src.data) : fdSource(src.fh!.fd, n.blksize);
+      a.local = new Transfer(sock, source, spec, this.o.clock, {
+        drop: (reason) => this.drop(reason),
+        retransmit: () => void this.counters.retransmits++,
+        end: (o) => this.ended(a, o.bytes, o.error),
+      });
+      this.started(a);
+      a.local.begin();
     } catch (e) {
-      await source.close();
+      await src.fh?.close().catch(() => undefined);
       throw e;
     }
-    const n = negotiate(req.options, size, this.o.maxBlksize, this.o.maxClientTimeoutS);
-    const t = new Transfer(this, this.o, sock, source, rinfo, req.filename, n.blksize, n.timeoutMs ?? this.o.timeoutMs, this.counters, rrq);
-    this.transfers.add(t);
-    this.counters.started++;
-    this.safeEmit('transfer-start', { file: req.filename, client: rinfo.address, bytes: 0, ms: 0, at: this.o.clock.now(), blksize: n.blksize });
-    t.begin(Object.keys(n.ack).length > 0 ? n.ack : undefined);
   }
 
-  /** Called once by a transfer when it ends, whatever the outcome. */
-  ended(t: Transfer, ev: TransferEvent): void {
-    this.transfers.delete(t);
+  private started(a: Active): void {
+    this.transfers.add(a);
+    this.counters.started++;
+    this.safeEmit('transfer-start', { file: a.file, client: a.client.split(':')[0]!, bytes: 0, ms: 0, at: this.o.clock.now(), blksize: a.blksize });
+  }
+
+  /** Called once per started transfer when it ends, whatever the outcome. */
+  private ended(a: Active, bytes: number, error: string | undefined): void {
+    this.transfers.delete(a);
     this.reserved--;
-    this.release(ev.client, t.rrq);
-    if (ev.error) {
+    this.release(a.client, a.rrq);
+    void a.fh?.close().catch(() => undefined); // the transfer is over: nothing reads it any more
+    const now = this.o.clock.now();
+    const ev: TransferEvent = { file: a.file, client: a.client, bytes, ms: now - a.startedAt, at: now, blksize: a.blksize, error };
+    if (error) {
       this.counters.failed++;
       this.log.info({ file: ev.file, client: ev.client, err: ev.error }, 'tftp transfer failed');
       this.safeEmit('transfer-error', ev);
@@ -261,176 +342,4 @@ class RefusedError extends Error {
   constructor(readonly code: number, message: string, readonly reason: string) {
     super(message);
   }
-}
-
-/** One read transfer: lock-step DATA/ACK with retransmission on its own socket (TID). */
-class Transfer {
-  private block = 0;
-  private finalBlock = -1;
-  private awaiting = -1; // wire block number we wait an ACK for; -1 while reading the next block
-  private last?: Buffer;
-  private retries = 0;
-  private timer: unknown;
-  private bytes = 0;
-  private done = false;
-  private readonly startedAt: number;
-  private readonly client: string;
-
-  constructor(
-    private readonly server: TftpServer,
-    private readonly o: Required<Omit<TftpServerOptions, 'root' | 'files' | 'port'>>,
-    private readonly sock: dgram.Socket,
-    private readonly source: Source,
-    private readonly peer: dgram.RemoteInfo,
-    private readonly file: string,
-    private readonly blksize: number,
-    private readonly timeoutMs: number,
-    private readonly counters: TftpStats,
-    readonly rrq: Buffer,
-  ) {
-    this.startedAt = o.clock.now();
-    this.client = `${peer.address}:${peer.port}`;
-    sock.on('error', () => void this.finish('socket error'));
-    sock.on('message', (buf, rinfo) => {
-      try {
-        this.onMessage(buf, rinfo);
-      } catch {
-        this.server.drop('internal-error');
-      }
-    });
-  }
-
-  begin(oack: Record<string, string> | undefined): void {
-    if (oack) this.send(encodeOack(oack), 0);
-    else void this.sendBlock(1);
-  }
-
-  private onMessage(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    if (this.done) return;
-    if (rinfo.address !== this.peer.address || rinfo.port !== this.peer.port) {
-      this.server.drop('unknown-tid'); // RFC 1350: answer the stranger, leave the transfer alone
-      this.sock.send(encodeError(ERR.UNKNOWN_TID, 'unknown transfer id'), rinfo.port, rinfo.address, () => undefined);
-      return;
-    }
-    let p;
-    try {
-      p = parseTransferPacket(buf);
-    } catch (e) {
-      this.server.drop(e instanceof TftpDecodeError ? e.reason : 'malformed');
-      return;
-    }
-    if (p.op === OP.ERROR) return void this.finish(`client error ${p.code}: ${p.message}`, false);
-    if (p.op !== OP.ACK) return this.server.drop('unexpected-opcode');
-    if (p.block !== this.awaiting) return; // duplicate or early ACK: never resend on it (Sorcerer's Apprentice)
-    if (this.block === this.finalBlock) return void this.finish(undefined);
-    void this.sendBlock(this.block + 1);
-  }
-
-  private async sendBlock(n: number): Promise<void> {
-    this.awaiting = -1;
-    this.clearTimer();
-    let payload: Buffer;
-    try {
-      payload = await this.source.read((n - 1) * this.blksize, this.blksize);
-    } catch (e) {
-      return this.finish(`read failed: ${String(e)}`);
-    }
-    if (this.done) return;
-    this.block = n;
-    if (payload.length < this.blksize) this.finalBlock = n;
-    this.bytes += payload.length;
-    this.send(encodeData(n, payload), n & 0xffff);
-  }
-
-  private send(packet: Buffer, awaitBlock: number): void {
-    this.last = packet;
-    this.awaiting = awaitBlock;
-    this.retries = 0;
-    this.transmit();
-  }
-
-  private transmit(): void {
-    if (this.done || !this.last) return;
-    this.sock.send(this.last, this.peer.port, this.peer.address, () => undefined);
-    this.clearTimer();
-    this.timer = this.o.clock.setTimeout(() => {
-      this.timer = undefined;
-      if (this.done) return;
-      if (this.retries >= this.o.maxRetries) return void this.finish('timed out');
-      this.retries++;
-      this.counters.retransmits++;
-      this.transmit();
-    }, this.timeoutMs);
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) this.o.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Ends the transfer once; on error tells the client (unless the client itself sent the error). */
-  async finish(error: string | undefined, notify = true): Promise<void> {
-    if (this.done) return;
-    this.done = true;
-    this.clearTimer();
-    if (error && notify) {
-      await new Promise<void>((res) => {
-        try {
-          this.sock.send(encodeError(ERR.UNDEFINED, error), this.peer.port, this.peer.address, () => res());
-        } catch {
-          res(); // socket already unusable: nothing to tell the client
-        }
-      });
-    }
-    await new Promise<void>((res) => {
-      try {
-        this.sock.close(() => res());
-      } catch {
-        res(); // already closed after a socket error
-      }
-    });
-    await this.source.close().catch(() => undefined);
-    const now = this.o.clock.now();
-    this.server.ended(this, { file: this.file, client: this.client, bytes: this.bytes, ms: now - this.startedAt, at: now, blksize: this.blksize, error });
-  }
-}
-
-/**
- * Octet-mode source: one file read per READ_AHEAD_BYTES (a whole number of blocks) instead of one
- * per block; the blocks are slices of that buffer (encodeData copies them into the packet).
- * A read at or past the end of the file returns what is there (possibly nothing), as before.
- */
-function readAhead(fh: FileHandle): Source {
-  let buf: Buffer | undefined;
-  let start = 0;
-  let length = 0;
-  let eof = false;
-  return {
-    read: async (pos, len) => {
-      const have = buf !== undefined && pos >= start && (pos + len <= start + length || (eof && pos <= start + length));
-      if (!have) {
-        const size = Math.max(len, READ_AHEAD_BYTES - (READ_AHEAD_BYTES % len));
-        const b = Buffer.allocUnsafe(size);
-        const { bytesRead } = await fh.read(b, 0, size, pos);
-        buf = b;
-        start = pos;
-        length = bytesRead;
-        eof = bytesRead < size;
-      }
-      const from = pos - start;
-      return buf!.subarray(from, Math.min(from + len, length));
-    },
-    close: () => fh.close(),
-  };
-}
-
-/** RFC 764 netascii: LF -> CR LF, CR -> CR NUL. */
-function toNetascii(data: Buffer): Buffer {
-  const out: number[] = [];
-  for (const c of data) {
-    if (c === 0x0a) out.push(0x0d, 0x0a);
-    else if (c === 0x0d) out.push(0x0d, 0x00);
-    else out.push(c);
-  }
-  return Buffer.from(out);
 }

@@ -24,6 +24,13 @@ export interface SimEnvOptions extends SimShellOptions {
    * nothing has happened to (default true; sim-probes.ts). False probes everything every cycle.
    */
   probeHints?: boolean;
+  /**
+   * The simulated BMCs report boot progress (sim-probes.ts `bootProgressOf`), as Redfish
+   * BootProgress / IPMI SEL boot events do; the bench turns it on. Default false: BMCs that cannot
+   * (like ipmi_sim in the real-lab replay and the real IPMI driver today): host signatures then
+   * never say `host-boot-failed` / `host-unreachable-os-running`, only `host-unreachable`.
+   */
+  bootProgress?: boolean;
 }
 
 export interface SimEnv extends Env {
@@ -45,7 +52,7 @@ export function createSimEnv(opts: SimEnvOptions): SimEnv {
     latency: ctx.latency,
     clock,
     log: opts.log,
-    probes: createSimProbes(ctx, { hints: opts.probeHints !== false }),
+    probes: createSimProbes(ctx, { hints: opts.probeHints !== false, bootProgress: opts.bootProgress === true }),
     power,
     hypervisor: createSimHypervisor(ctx),
     shell: createSimShell(ctx, opts),

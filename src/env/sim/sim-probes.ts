@@ -10,14 +10,17 @@
  * world event, timed transitions (boots, installs) included, so skipping an unchanged target
  * cannot hide anything from the controller.
  */
-import type { HostObservation, VmObservation } from '../../core/signature.js';
+import type { BootProgress, HostObservation, VmObservation } from '../../core/signature.js';
 import type { HostSpec, TargetKind, VmSpec } from '../../core/types.js';
 import type { Prober } from '../env.js';
 import type { SimContext } from './sim-context.js';
+import type { SimHost } from './world-types.js';
 
 export interface SimProbeOptions {
   /** Answer `unchanged` (default true). False: every target is probed every cycle, as in real life. */
   hints?: boolean;
+  /** The BMC reports boot progress (default false; see bootProgressOf). */
+  bootProgress?: boolean;
 }
 
 interface Seen {
@@ -61,6 +64,7 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Pr
         reachable,
         shellOk: host.ssh ? reachable : null,
         hypervisorOk,
+        bootProgress: bmcReachable && opts.bootProgress === true ? bootProgressOf(h.power, h.os) : 'unknown',
         ...(Object.keys(details).length > 0 ? { details } : {}),
       };
       const silent = !reachable || bmcReachable === false;
@@ -91,4 +95,25 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Pr
     return last.host === undefined || last.hostVersion === (hostVersions.get(last.host) ?? 0);
   };
   return prober;
+}
+
+/**
+ * What the simulated BMC reports of the last boot (Redfish BootProgress.LastState, IPMI SEL boot
+ * events): a boot that found nothing to boot is a boot failure; a hung kernel still reads as a
+ * running OS (the BMC cannot tell).
+ */
+export function bootProgressOf(power: SimHost['power'], os: SimHost['os']): BootProgress {
+  if (power === 'off') return 'off';
+  switch (os) {
+    case 'booting':
+    case 'installing':
+      return 'booting';
+    case 'up':
+    case 'hung':
+      return 'os-running';
+    case 'broken':
+      return 'boot-failed';
+    default:
+      return 'unknown';
+  }
 }

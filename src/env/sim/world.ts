@@ -13,7 +13,8 @@
  *   host <h> hang            kernel hang: nothing answers, guests freeze; lasts until a power cycle
  *   host <h> overload        load / swap storm: stops answering like `hang`, until a power cycle
  *   host <h> destroy-boot    destructive crash: /boot is gone, the host crashes and every boot ends
- *                            in `broken` (no bootable device) until it is reinstalled over PXE
+ *                            in `broken` (no bootable device) until it is reinstalled over PXE; the
+ *                            BMC reports the failed boot (boot progress, sim-probes.ts)
  *   host <h> partition       network cut controller <-> host; host and its guests keep running
  *   host <h> heal-partition  network back
  *   host <h> bmc-dead        the BMC answers nothing (calls fail as unreachable after the timeout)

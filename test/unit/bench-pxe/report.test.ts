@@ -10,7 +10,10 @@ function dhcp(server: DhcpServerKind, leasesPerSec: number, clients = 256): Dhcp
   return {
     server, clients, leasesPerSec, maxPassingRate: leasesPerSec, peakAcksPerSec: leasesPerSec,
     latency: { rate: 200, doAvgMs: 0.5, doMaxMs: 3, raAvgMs: 0.4, raMaxMs: 2, lossPct: 0 },
-    steps: [{ rate: 1000, pass: true, discoversSent: 5000, offers: 5000, acks: 5000, acksPerSec: 1000, lossPct: 0 }],
+    steps: [
+      { rate: 1000, pass: true, discoversSent: 5000, offers: 5000, acks: 5000, acksPerSec: 1000, lossPct: 0, tries: [0] },
+      { rate: 2000, pass: true, discoversSent: 10000, offers: 10000, acks: 9990, acksPerSec: 1998, lossPct: 0.1, tries: [2.5, 0.1] },
+    ],
     serverCpuSeconds: 1, serverStats: server === 'ours' ? { unknownMac: 0 } : undefined, commands: [],
   };
 }
@@ -83,5 +86,6 @@ describe('PXE benchmark summary', () => {
     assert.match(md, /\| PXE storm: dropped leases \/ failed transfers \(all runs\) \| 1 \/ 0 \|/);
     assert.match(md, /2 CPUs \(test cpu\), kernel 6\.1, Node v20\.19\.0/);
     assert.match(md, /npx tsx bench\/pxe\/pxe-bench\.ts --runs 3/);
+    assert.match(md, /- run 1, 256 clients, ours: 1000->1000 \(0 %\), 2000->1998 \(0\.1 %; tries 2\.5 \/ 0\.1 %\)/, 'a step run again shows every attempt');
   });
 });

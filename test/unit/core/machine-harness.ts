@@ -38,7 +38,7 @@ export function machineHarness(kind: TargetKind = 'host', policyPatch: DeepParti
       return h;
     },
     /** Answer the pending action. */
-    done(ok: boolean, extra: { blocked?: boolean; error?: string } = {}) {
+    done(ok: boolean, extra: { blocked?: boolean; noRoom?: boolean; error?: string } = {}) {
       const action = actor.getSnapshot().context.pendingAction;
       if (!action) throw new Error(`no pending action in state ${JSON.stringify(h.state)}`);
       actor.send({ type: 'ACTION_DONE', at: now, actionId: action.id, ok, ...extra });

@@ -47,6 +47,8 @@ describe('entry rung from the failure signature', () => {
     ['host', 'host-os-hung', 1, 'host-reboot'],
     ['host', 'hypervisor-down', 3, 'hypervisor-restart'],
     ['host', 'host-and-bmc-unreachable', 4, 'fence-migrate'],
+    ['host', 'host-unreachable-os-running', 1, 'host-reboot'],
+    ['host', 'host-boot-failed', 5, 'reinstall'],
     ['vm', 'vm-crashed', 2, 'vm-restart'],
     ['vm', 'vm-hung', 2, 'vm-restart'],
     ['vm', 'vm-missing', 4, 'vm-move'],
@@ -93,11 +95,35 @@ describe('entry rung from the failure signature', () => {
 
   test('a blocked VM whose host came back but is itself still down gets its own incident after its boot grace', () => {
     const h = machineHarness('vm', { blockedGraceSeconds: 60 });
-    h.probes(3, 'vm-host-down').probes(12, 'vm-crashed');
-    assert.equal(h.state, 'blocked', 'still within the 60 s grace');
-    h.probe('vm-crashed');
+    h.probes(3, 'vm-host-down').probes(12, 'vm-hung');
+    assert.equal(h.state, 'blocked', 'still within the 60 s grace (a booting guest does not answer yet)');
+    h.probe('vm-hung');
     assert.deepEqual(h.state, { recovering: 'acting' });
     assert.equal(h.requested()[0]?.kind, 'vm-restart');
+  });
+
+  test('a VM suspected because of its host and moved by that host before it was blocked gets the boot grace too', () => {
+    const h = machineHarness('vm');
+    // Two probes blame the host; the host evacuates; the third probe sees the guest booting on the spare.
+    h.probes(2, 'vm-hypervisor-down').probe('vm-hung');
+    assert.equal(h.state, 'blocked', 'not failed: the bad streak was its host\'s');
+    h.probes(3, 'vm-hung');
+    assert.equal(h.requested().length, 0, 'not restarted while it boots');
+    h.probes(5, 'ok');
+    assert.equal(h.state, 'healthy');
+    assert.equal(h.ctx.penalty, 0, 'no incident');
+  });
+
+  test('a blocked VM whose domain is not running once its host is back is not booting: no grace', () => {
+    const h = machineHarness('vm', { blockedGraceSeconds: 120 });
+    h.probes(3, 'vm-host-down').probes(2, 'vm-crashed');
+    assert.equal(h.state, 'blocked', 'failAfter probes first, as for any failure');
+    h.probe('vm-crashed');
+    assert.deepEqual(h.state, { recovering: 'acting' }, 'shut off with its host: restarted after failAfter probes, not after the 120 s grace');
+    assert.equal(h.requested()[0]?.kind, 'vm-restart');
+    const m = machineHarness('vm', { blockedGraceSeconds: 120 });
+    m.probes(3, 'vm-host-down').probe('vm-missing').probes(10, 'vm-hung');
+    assert.equal(m.state, 'blocked', 'seen missing once (just before its start), then booting: the grace applies');
   });
 
   test('a VM booting on a spare after its host failed is not restarted while it boots', () => {
@@ -106,6 +132,124 @@ describe('entry rung from the failure signature', () => {
     assert.equal(h.state, 'healthy');
     assert.equal(h.requested().length, 0);
     assert.equal(h.ctx.penalty, 0, 'no incident, no flap penalty');
+  });
+});
+
+describe('hosts carrying VMs', () => {
+  test('a host whose BMC reports a failed boot evacuates, then goes straight to the reinstall', () => {
+    const h = machineHarness('host');
+    h.probes(3, 'host-boot-failed', { hasVms: true });
+    assert.equal(h.requested()[0]?.kind, 'fence-migrate');
+    h.done(true);
+    assert.equal(h.requested()[1]?.kind, 'reinstall', 'no reboot first: the installed system does not boot');
+  });
+
+  test('however high its penalty, a host that still runs VMs is not reinstalled before they moved', () => {
+    const h = machineHarness('host');
+    // Two recent incidents: the third starts two rungs higher (restart-hypervisor -> reinstall).
+    for (let i = 0; i < 2; i++) {
+      h.probes(3, 'hypervisor-down', { hasVms: true });
+      while (h.ctx.pendingAction) h.done(true);
+      h.probes(5, 'ok', { hasVms: true });
+    }
+    const before = h.requested().length;
+    h.probes(3, 'hypervisor-down', { hasVms: true });
+    assert.equal(h.requested()[before]?.kind, 'fence-migrate', 'evacuate first');
+    h.done(true);
+    assert.equal(h.requested()[before + 1]?.kind, 'reinstall', 'then the stronger remedy the penalty asked for');
+  });
+
+  test('an evacuation that finds no room for any VM repairs in place: the hypervisor restart, not a reinstall', () => {
+    const h = machineHarness('host');
+    h.probes(3, 'hypervisor-down', { hasVms: true });
+    h.done(true).probes(5, 'ok', { hasVms: true });
+    h.probes(3, 'hypervisor-down', { hasVms: true });
+    const before = h.requested().length;
+    assert.equal(h.requested()[before - 1]?.kind, 'fence-migrate', 'the penalty lifted it to the evacuation');
+    h.done(false, { noRoom: true, error: 'no healthy host has room for any VM' });
+    assert.equal(h.requested()[before]?.kind, 'hypervisor-restart', 'in place, where the evidence points; its VMs keep running');
+    h.done(true).probes(5, 'ok', { hasVms: true });
+    assert.equal(h.state, 'healthy');
+  });
+
+  test('a host that booted but stays silent after its reboot is handed to a person, not reinstalled', () => {
+    const h = machineHarness('host');
+    h.probes(3, 'host-unreachable-os-running', { hasVms: true });
+    h.done(true); // VMs moved
+    assert.equal(h.requested()[1]?.kind, 'host-reboot');
+    h.done(true);
+    h.advance(h.policy.rungs.reboot.timeoutSeconds);
+    h.probe('host-unreachable-os-running');
+    assert.equal(h.state, 'awaitingOperator');
+    assert.match(h.ctx.reason ?? '', /OS running.*reinstall would not help/);
+    assert.equal(h.requested().length, 2, 'no reinstall');
+    h.probes(5, 'ok');
+    assert.equal(h.state, 'healthy', 'its network back, it closes by itself');
+    assert.ok(h.emitted.some((e) => e.type === 'incident.resolved'));
+
+    const u = machineHarness('host');
+    u.probes(3, 'host-unreachable', { hasVms: true });
+    u.done(true).done(true);
+    u.advance(u.policy.rungs.reboot.timeoutSeconds);
+    u.probe('host-unreachable');
+    assert.equal(u.requested()[2]?.kind, 'reinstall', 'without word from the BMC, the ladder goes on as before');
+  });
+});
+
+describe('flap damping with VMs', () => {
+  const policy = { penalty: { suppressAbove: 1500 } };
+
+  test('a flapping host that carries VMs moves them away, then is quarantined, not rebooted', () => {
+    const h = machineHarness('host', policy);
+    h.probes(3, 'host-unreachable-os-running', { hasVms: true });
+    h.done(true).done(true).probes(5, 'ok');
+    const before = h.requested().length;
+    h.probes(3, 'host-unreachable-os-running', { hasVms: true });
+    assert.deepEqual(h.state, { recovering: 'acting' }, 'not quarantined with its VMs on it');
+    assert.equal(h.requested()[before]?.kind, 'fence-migrate');
+    h.done(true);
+    assert.equal(h.state, 'quarantined');
+    assert.equal(h.requested().length, before + 1, 'no reboot: flap damping stops acting on the host');
+    assert.match(h.ctx.reason ?? '', /flapping.*VMs were moved/);
+  });
+
+  test('without VMs (or with VMs still running) a flapping host is quarantined at once', () => {
+    const h = machineHarness('host', policy);
+    h.probes(3, 'host-unreachable-os-running', { hasVms: false });
+    h.done(true).probes(5, 'ok');
+    h.probes(3, 'host-unreachable-os-running', { hasVms: false });
+    assert.equal(h.state, 'quarantined');
+    const v = machineHarness('host', policy);
+    v.probes(3, 'hypervisor-down', { hasVms: true });
+    v.done(true).probes(5, 'ok', { hasVms: true });
+    v.probes(3, 'hypervisor-down', { hasVms: true });
+    assert.equal(v.state, 'quarantined', 'its guests still run: nothing is fenced');
+  });
+
+  test('a quarantined host still carrying VMs tries again to start them elsewhere, without acting on the host', () => {
+    const h = machineHarness('host', policy);
+    h.probes(3, 'host-power-off', { hasVms: true });
+    h.done(true).done(true).probes(5, 'ok');
+    h.probes(3, 'host-power-off', { hasVms: true });
+    h.done(false, { error: 'vm9: no host with room' }).done(false, { error: 'vm9: no host with room' });
+    assert.equal(h.state, 'quarantined');
+    const before = h.requested().length;
+    h.probes(5, 'host-power-off', { hasVms: true });
+    assert.equal(h.requested().length, before, 'not before the retry time');
+    h.probes(2, 'host-power-off', { hasVms: true });
+    assert.deepEqual(h.state, { recovering: 'acting' });
+    assert.equal(h.requested()[before]?.kind, 'fence-migrate');
+    h.done(false, { noRoom: true, error: 'no healthy host has room for any VM' });
+    assert.equal(h.state, 'quarantined', 'still no room: back to waiting, once');
+    assert.equal(h.requested().length, before + 1);
+    h.probes(6, 'host-power-off', { hasVms: true });
+    h.done(true);
+    assert.equal(h.state, 'quarantined');
+    assert.equal(h.requested().filter((a) => a.kind !== 'fence-migrate').length, 1, 'the host itself was never acted on (but the first incident)');
+    h.probes(20, 'host-power-off', { hasVms: false });
+    assert.equal(h.state, 'quarantined', 'nothing left on it: nothing more');
+    h.send({ type: 'RELEASE' });
+    assert.equal(h.state, 'healthy');
   });
 });
 

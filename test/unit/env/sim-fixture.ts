@@ -61,11 +61,11 @@ export interface Rig {
 }
 
 export function makeRig(
-  opts: { seed?: number; timings?: Partial<SimTimings>; latency?: Partial<SimLatency>; autostart?: string[] } = {},
+  opts: { seed?: number; timings?: Partial<SimTimings>; latency?: Partial<SimLatency>; autostart?: string[]; bootProgress?: boolean } = {},
 ): Rig {
   const clock = new VirtualClock();
   const world = createWorld({ hosts: HOSTS, vms: VMS, clock, seed: opts.seed ?? 7, timings: opts.timings, autostart: opts.autostart });
-  const env = createSimEnv({ world, clock, log: silentLogger, latency: opts.latency });
+  const env = createSimEnv({ world, clock, log: silentLogger, latency: opts.latency, bootProgress: opts.bootProgress !== false });
   const find = <T extends { name: string }>(list: T[], name: string): T => {
     const item = list.find((x) => x.name === name);
     if (!item) throw new Error(`no ${name} in the fixture`);

@@ -51,18 +51,38 @@ test('hang and overload: the host answers nothing until power-cycled, the BMC st
     const rig = makeRig();
     applyFaultLine(rig.world, `host h1 ${fault}`);
     assert.equal(rig.world.host('h1').overloaded, fault === 'overload');
-    assert.equal(await hostSig(rig, 'h1'), 'host-unreachable');
+    assert.equal(await hostSig(rig, 'h1'), 'host-unreachable-os-running', 'the BMC cannot tell a hung kernel from a running one');
     const v1 = await vmObs(rig, 'v1', 'h1');
     assert.equal(v1.guestReachable, false);
     assert.equal(v1.domain, 'unknown');
     assert.deepEqual(rig.world.runningCopies('v1'), ['h1'], 'a frozen guest still holds its disk');
     await rig.clock.advanceBy(minutes(30));
-    assert.equal(await hostSig(rig, 'h1'), 'host-unreachable', 'a hang does not heal by itself');
+    assert.equal(await hostSig(rig, 'h1'), 'host-unreachable-os-running', 'a hang does not heal by itself');
     await drive(rig.clock, () => rig.env.power.cycle(rig.host('h1')));
     assert.equal(rig.world.host('h1').overloaded, false);
     await rig.clock.advanceBy(minutes(3));
     assert.equal(await hostSig(rig, 'h1'), 'ok');
   }
+});
+
+test('boot progress from the BMC: booting, running (even hung), failed; not reported by BMCs that cannot', async () => {
+  const rig = makeRig();
+  const progress = async (h: string) => (await drive(rig.clock, () => rig.env.probes.probeHost(rig.host(h)))).bootProgress;
+  assert.equal(await progress('h1'), 'os-running');
+  applyFaultLine(rig.world, 'host h1 hang');
+  assert.equal(await progress('h1'), 'os-running', 'a hung kernel still reads as running');
+  await drive(rig.clock, () => rig.env.power.cycle(rig.host('h1')));
+  assert.equal(await progress('h1'), 'booting');
+  assert.equal(await hostSig(rig, 'h1'), 'host-unreachable', 'booting: nothing more to say');
+  applyFaultLine(rig.world, 'host h2 destroy-boot');
+  assert.equal(await progress('h2'), 'boot-failed');
+  applyFaultLine(rig.world, 'host s1 power-loss');
+  assert.equal(await progress('s1'), 'off');
+  const plain = makeRig({ bootProgress: false });
+  applyFaultLine(plain.world, 'host h2 destroy-boot');
+  applyFaultLine(plain.world, 'host h1 hang');
+  assert.equal(await hostSig(plain, 'h2'), 'host-unreachable');
+  assert.equal(await hostSig(plain, 'h1'), 'host-unreachable');
 });
 
 test('shutdown stops the guests and powers the host off', async () => {
@@ -82,13 +102,13 @@ test('destroy-boot crashes the host and a power cycle never brings it up', async
   await drive(rig.clock, () => rig.env.power.cycle(rig.host('h2')));
   await rig.clock.advanceBy(minutes(10));
   assert.equal(rig.world.host('h2').os, 'broken');
-  assert.equal(await hostSig(rig, 'h2'), 'host-unreachable');
+  assert.equal(await hostSig(rig, 'h2'), 'host-boot-failed', 'the BMC reports the failed boot (no bootable device)');
 });
 
 test('a partitioned host keeps its VMs running: starting one elsewhere makes two copies', async () => {
   const rig = makeRig();
   applyFaultLine(rig.world, 'host h1 partition');
-  assert.equal(await hostSig(rig, 'h1'), 'host-unreachable');
+  assert.equal(await hostSig(rig, 'h1'), 'host-unreachable-os-running');
   const v1 = await vmObs(rig, 'v1', 'h1');
   assert.equal(v1.guestReachable, false);
   assert.equal(v1.serviceOk, false);
@@ -114,7 +134,7 @@ test('BMC faults: dead and hung BMCs do not answer probes; with a silent host th
   obs = await drive(rig.clock, () => rig.env.probes.probeHost(rig.host('h1')));
   assert.equal(obs.bmcReachable, false);
   applyFaultLine(rig.world, 'host h1 bmc-ok');
-  assert.equal(await hostSig(rig, 'h1'), 'host-unreachable');
+  assert.equal(await hostSig(rig, 'h1'), 'host-unreachable-os-running');
 });
 
 test('hypervisor crash: libvirt is down, the guests keep running and answering', async () => {

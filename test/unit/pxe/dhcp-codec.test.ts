@@ -186,3 +186,105 @@ describe('encodeReply', () => {
     assert.equal(d.file, '');
   });
 });
+
+/**
+ * decodeRequest reads only the options the server uses (the rest lazily): it must accept and
+ * reject exactly what the full structural decode plus the request checks did, with the same
+ * reason, and every field it returns must equal the full decode's.
+ */
+describe('decodeRequest against the full decode', () => {
+  /** The request checks as they were on top of decodeDhcp before the lean decoder. */
+  function reference(buf: Buffer): { reason: string } | { type: number; requestedIp?: string; serverId?: string; arch: number[]; vendor?: string } {
+    try {
+      const p = decodeDhcp(buf);
+      if (p.op !== 1) throw new DhcpDecodeError('not-bootrequest');
+      if (p.hops > 16) throw new DhcpDecodeError('too-many-hops');
+      const t = p.options.get(OPT.MSG_TYPE);
+      if (t === undefined) throw new DhcpDecodeError('no-message-type');
+      if (t.length !== 1) throw new DhcpDecodeError('bad-option-length');
+      if (t[0]! < 1 || t[0]! > 8) throw new DhcpDecodeError('bad-message-type');
+      if ([MSG.OFFER, MSG.ACK, MSG.NAK].includes(t[0] as 2)) throw new DhcpDecodeError('unexpected-message-type');
+      const ip = (code: number) => {
+        const v = p.options.get(code);
+        if (v !== undefined && v.length !== 4) throw new DhcpDecodeError('bad-option-length');
+        return v && [...v].join('.');
+      };
+      const requestedIp = ip(OPT.REQUESTED_IP);
+      const serverId = ip(OPT.SERVER_ID);
+      const a = p.options.get(OPT.CLIENT_ARCH);
+      if (a !== undefined && (a.length === 0 || a.length % 2 !== 0)) throw new DhcpDecodeError('bad-option-length');
+      const arch = a ? Array.from({ length: a.length / 2 }, (_, i) => a.readUInt16BE(2 * i)) : [];
+      const v = p.options.get(OPT.VENDOR_CLASS);
+      return { type: t[0]!, requestedIp, serverId, arch, vendor: v && v.length > 0 ? v.toString('latin1') : undefined };
+    } catch (e) {
+      assert.ok(e instanceof DhcpDecodeError, String(e));
+      return { reason: e.reason };
+    }
+  }
+
+  function seeds(): Buffer[] {
+    const overload = withOptions([53, 1, 3, 52, 1, 3, 255]);
+    Buffer.from([50, 4, 198, 18, 0, 10, 93, 2, 0, 7, 255]).copy(overload, 108);
+    Buffer.from([54, 4, 198, 18, 0, 1, 60, 3, 80, 88, 69, 255]).copy(overload, 44);
+    return [
+      clientPacket({ type: MSG.DISCOVER, mac: MAC, arch: 0, vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }),
+      clientPacket({ type: MSG.REQUEST, mac: MAC, requestedIp: '198.18.0.10', serverId: '198.18.0.1', extra: [[OPT.HOSTNAME, Buffer.from('node-1\0')]] }),
+      ipxeEfiDiscover(MAC),
+      withOptions([0, 53, 1, 1, 93, 2, 0, 0, 93, 2, 0, 7, 60, 3, 80, 88, 69, 60, 2, 67, 108, 255]),
+      overload,
+    ];
+  }
+
+  it('returns the fields of the full decode, lazy ones included', () => {
+    for (const p of seeds()) {
+      const lean = decodeRequest(p);
+      const full = decodeDhcp(p);
+      assert.deepEqual([...lean.options], [...full.options]);
+      for (const k of ['op', 'xid', 'secs', 'flags', 'ciaddr', 'yiaddr', 'siaddr', 'giaddr', 'chaddr', 'sname', 'file'] as const) {
+        assert.equal(lean[k], full[k], k);
+      }
+      assert.deepEqual(lean.paramList, [...(full.options.get(OPT.PARAM_LIST) ?? [])]);
+      const ref = reference(p);
+      assert.ok('type' in ref);
+      assert.deepEqual([lean.type, lean.requestedIp, lean.serverId, lean.clientArch, lean.vendorClass], [ref.type, ref.requestedIp, ref.serverId, ref.arch, ref.vendor]);
+    }
+    assert.equal(decodeRequest(seeds()[1]!).hostname, 'node-1');
+  });
+
+  it('accepts and rejects 20,000 mutated packets exactly like the full decode, with the same reason', () => {
+    let state = 0x2545f491;
+    const rnd = (n: number) => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return (state >>> 0) % n;
+    };
+    const base = seeds();
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 20_000; i++) {
+      const p = Buffer.from(base[rnd(base.length)]!);
+      let q: Buffer = p;
+      for (let k = 1 + rnd(4); k > 0; k--) {
+        const r = rnd(10);
+        if (r < 5) q[rnd(q.length)] = rnd(256); // a random byte anywhere
+        else if (r < 8) q[236 + 4 + rnd(Math.max(1, q.length - 240))] = [0, 255, 52, 53, 93, 50, 54, 60][rnd(8)]!; // option codes
+        else q = q.subarray(0, 200 + rnd(q.length - 199)); // truncation
+      }
+      const want = reference(q);
+      let got: typeof want;
+      try {
+        const r = decodeRequest(q);
+        got = { type: r.type, requestedIp: r.requestedIp, serverId: r.serverId, arch: r.clientArch, vendor: r.vendorClass };
+      } catch (e) {
+        assert.ok(e instanceof DhcpDecodeError, `packet ${i}: ${String(e)}`);
+        got = { reason: e.reason };
+      }
+      assert.deepEqual(got, want, `packet ${i}: ${q.toString('hex')}`);
+      const key = 'reason' in want ? want.reason : 'accepted';
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+    }
+    // The mutations reach both sides and several reasons (not a vacuous comparison).
+    assert.ok((outcomes.get('accepted') ?? 0) > 1000, JSON.stringify([...outcomes]));
+    assert.ok(outcomes.size >= 6, JSON.stringify([...outcomes]));
+  });
+});

@@ -1,10 +1,11 @@
-/** DHCP server decisions through handle(): no sockets needed. */
+/** DHCP server decisions through handle() (no sockets), and one check of its socket set-up on 127.0.0.1. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { decodeDhcp, MSG, OPT } from '../../../src/drivers/pxe/dhcp-codec.js';
 import { DhcpServer, type LeaseEvent } from '../../../src/drivers/pxe/dhcp-server.js';
 import { clientPacket, ipxeEfiDiscover } from './dhcp-packets.js';
-import { recordingLogger, wallClock } from './support.js';
+import { recordingLogger, udpPeer, wallClock } from './support.js';
 
 const SERVER = '198.18.0.1';
 const H1 = { mac: '52:54:00:00:00:01', ip: '198.18.0.11', hostname: 'node-1' };
@@ -159,5 +160,29 @@ describe('DhcpServer.handle', () => {
     assert.equal(s.handle(clientPacket({ type: MSG.DISCOVER, mac: newcomer.mac }), FROM_NOWHERE), undefined);
     assert.throws(() => s.setHosts([{ ...H1, ip: 'nope' }]));
     assert.ok(s.handle(clientPacket({ type: MSG.DISCOVER, mac: H1.mac }), FROM_NOWHERE), 'a rejected table leaves the old one');
+  });
+
+  it('asks for a large receive queue (bursts must not overflow it) and answers over the socket', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const want = 2 << 20;
+    const s = new DhcpServer({
+      address: '127.0.0.1', bindAddress: '127.0.0.1', port: 0, netmask: '255.0.0.0', httpBase: 'http://127.0.0.1:8080',
+      hosts: [{ ...H1, ip: '127.0.0.1' }], recvBufferBytes: want, log: recordingLogger(), clock: wallClock,
+    });
+    await s.start();
+    try {
+      // Linux doubles what it grants (bookkeeping) and caps the request at rmem_max.
+      assert.equal(s['listenSock']!.getRecvBufferSize(), 2 * Math.min(want, rmemMax));
+      const peer = await udpPeer();
+      try {
+        peer.sock.send(clientPacket({ type: MSG.DISCOVER, mac: H1.mac, arch: 0 }), s.port, '127.0.0.1');
+        const offer = await peer.next(2000);
+        assert.equal(offer && decodeDhcp(offer.msg).options.get(OPT.MSG_TYPE)![0], MSG.OFFER);
+      } finally {
+        await peer.close();
+      }
+    } finally {
+      await s.stop();
+    }
   });
 });
