@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('crash-injection benchmark on the simulated rack (see bench/README.md; 3rc bench --help)')
+    .description('crash-injection benchmark: the simulated rack, or --real N in the real lab (see bench/README.md; 3rc bench --help)')
     .argument('[options...]', 'bench options, e.g. --injections 10000 --seed 1 --out bench/results')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
