@@ -25,6 +25,7 @@ import { createRealEnv, type RealEnv, type RealTimeouts } from '../../../src/env
 import { RrcError } from '../../../src/errors.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
+import { trackedEnv } from '../../../bench/real/episode-env.js';
 import { delay, makeTempDir, requireBinary } from '../../helpers/peers/common.js';
 import { startHungTcpServer, type HungTcpServer } from '../../helpers/peers/hung-tcp.js';
 import { startIpmiSim, type IpmiSim } from '../../helpers/peers/ipmi-sim.js';
@@ -195,25 +196,10 @@ export async function startRack(opts: RackOptions): Promise<Rack> {
     // calls still in flight after stop() (stop() does not await a running probe cycle or action)
     // before closing the libvirt connections and removing the test:/// files under them.
     const inflight = new Set<Promise<unknown>>();
-    const tracked = <T extends object>(target: T): T =>
-      new Proxy(target, {
-        get(obj, prop) {
-          const value = Reflect.get(obj, prop, obj) as unknown;
-          if (typeof value !== 'function') return value;
-          return (...args: unknown[]) => {
-            const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
-            if (result instanceof Promise) {
-              const settled = result.then(() => undefined, () => undefined);
-              inflight.add(settled);
-              void settled.then(() => inflight.delete(settled));
-            }
-            return result;
-          };
-        },
-      });
+    const tracked = trackedEnv(env, inflight);
     // Host probes as the controller saw them (the controller keeps only the signature), for dump().
     const probeLog: ProbeLogEntry[] = [];
-    const probes = tracked(env.probes);
+    const probes = tracked.probes;
     const loggedProbes: Prober = {
       probeVm: (vm, host) => probes.probeVm(vm, host),
       probeHost: async (host) => {
@@ -233,16 +219,7 @@ export async function startRack(opts: RackOptions): Promise<Rack> {
         }
       },
     };
-    const controllerEnv: Env = {
-      name: env.name,
-      clock: env.clock,
-      log: env.log,
-      probes: loggedProbes,
-      power: tracked(env.power),
-      hypervisor: tracked(env.hypervisor),
-      shell: tracked(env.shell),
-      provisioner: tracked(env.provisioner),
-    };
+    const controllerEnv: Env = { ...tracked, probes: loggedProbes };
     cleanups.push({ stage: 2, what: 'driver calls and actions in flight', fn: async () => {
       // Bounded (rounds here, 10 s in cleanup): every driver call has its own deadline, and an
       // action still running (recorded without finishedAt) may call a driver again after a sleep.
