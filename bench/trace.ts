@@ -11,6 +11,7 @@
  * ref), the target, and what happened. Not part of the results; nothing here changes a run.
  */
 import { parseArgs } from 'node:util';
+import { actionResultProblem } from '../src/core/action-result.js';
 import type { Logger } from '../src/env/env.js';
 import { DEFAULT_MIX_FILE, loadMix } from './crash-bench.js';
 import { DEFAULT_CONFIG, runBench, type BenchConfig } from './runner.js';
@@ -99,7 +100,7 @@ const run = await runBench({
     world.onChange((e) => line(e.target, 'world', e.change));
     controller.onEvent((e) => {
       if (e.type === 'phase') line(e.targetId, 'phase', `${e.from} -> ${e.to}`);
-      else if (e.type === 'action-done') line(e.targetId, 'done', `${e.action.kind} ${e.action.id}: ${e.result.ok ? 'ok' : `FAILED${e.result.blocked ? ' (blocked)' : ''}: ${e.result.error}`}`);
+      else if (e.type === 'action-done') line(e.targetId, 'done', `${e.action.kind} ${e.action.id}: ${e.result.outcome === 'ok' ? 'ok' : `FAILED${e.result.outcome === 'blocked' ? ' (blocked)' : ''}: ${actionResultProblem(e.result)}`}`);
       else if (e.type === 'emitted') {
         const ev = e.event;
         if (ev.type === 'action.requested') line(e.targetId, 'action', `${ev.action.kind} ${ev.action.id} (${ev.reason})`);

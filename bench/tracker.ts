@@ -247,7 +247,7 @@ export class Tracker {
         return;
       case 'action-done': {
         const rec = this.actionById.get(e.action.id);
-        if (rec) rec.ok = e.result.ok;
+        if (rec) rec.ok = e.result.outcome === 'ok';
         return;
       }
       case 'emitted': {

@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { createController, type Controller, type ControllerEvent } from '../../src/controller/index.js';
+import { actionResultProblem } from '../../src/core/action-result.js';
 import type { Policy } from '../../src/core/policy.js';
 import type { ActionKind, ActionOutcome, IncidentState, TargetPhase } from '../../src/core/types.js';
 import type { SignatureCode } from '../../src/core/signature.js';
@@ -124,7 +125,7 @@ export class EpisodeObserver {
     if (this.injectedAt === null) return;
     if (e.type === 'phase') this.note(e.at, `${e.targetId} ${e.from} -> ${e.to} (${this.signatureOf(e.targetId) ?? '-'})`);
     if (e.type === 'action-done') {
-      this.note(e.at, `${e.targetId} ${e.action.kind} ${e.result.ok ? 'ok' : `failed: ${e.result.error ?? ''}`} (started +${((e.startedAt - this.injectedAt) / 1000).toFixed(2)})`);
+      this.note(e.at, `${e.targetId} ${e.action.kind} ${e.result.outcome === 'ok' ? 'ok' : `${e.result.outcome}: ${actionResultProblem(e.result) ?? ''}`} (started +${((e.startedAt - this.injectedAt) / 1000).toFixed(2)})`);
     }
     if (e.type === 'emitted' && e.event.type === 'incident.opened') this.note(e.event.at, `${e.targetId} incident ${e.event.incidentId} opened: ${e.event.signature}`);
     if (e.type === 'emitted') {

@@ -4,7 +4,9 @@
  * for. Level-triggered: each cycle reads the full observed state; nothing depends on what woke it.
  */
 import { createActor, type Actor, type StateValue } from 'xstate';
-import { isBlockedSignature, rungName } from '../core/ladder.js';
+import { isBlockedSignature } from '../core/ladder.js';
+import { actionResultProblem } from '../core/action-result.js';
+import { rungName } from '../core/rungs.js';
 import { sumResources, type PlacementCandidate } from '../core/placement.js';
 import type { Policy } from '../core/policy.js';
 import { currentPenalty, type PendingAction } from '../core/recovery-context.js';
@@ -379,7 +381,7 @@ export class Controller implements ControllerApi {
       this.notify({ type: 'action-done', targetId: rt.id, action, result, startedAt, at });
       this.enqueue(rt, () => this.recorder.actionFinished(rt.id, action, startedAt, at, result, token));
       if (rt.runningActionId === action.id) rt.runningActionId = null;
-      this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, ok: result.ok, blocked: result.blocked, noRoom: result.noRoom, error: result.error });
+      this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, result });
     });
   }
 
@@ -666,7 +668,7 @@ export class Controller implements ControllerApi {
     await this.audit(actor, 'vm.move', targetId('vm', name), { from: vm.currentHost, to: toHost });
     const log = this.log.child({ target: targetId('vm', name), actor });
     const result = await this.executor.moveVm(vm, (_kind, message) => log.info({}, message), toHost);
-    if (!result.ok) throw new RrcError('RRC_ERR_INVALID_STATE', result.error ?? `moving ${name} failed`);
+    if (result.outcome !== 'ok') throw new RrcError('RRC_ERR_INVALID_STATE', actionResultProblem(result) ?? `moving ${name} failed`);
     return this.vmSpec(name);
   }
 

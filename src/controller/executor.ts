@@ -3,6 +3,7 @@
  * level-triggered and idempotent: it looks at the real state first (already off? already moved?),
  * so running it again after a controller crash does no harm.
  */
+import { ACTION_OK, actionFailed, actionResultProblem, type ActionResult } from '../core/action-result.js';
 import type { PendingAction } from '../core/recovery-context.js';
 import type { Policy } from '../core/policy.js';
 import { freeOf, placeVm, type PlacementCandidate } from '../core/placement.js';
@@ -12,14 +13,7 @@ import { errorText, isRrcError, RrcError } from '../errors.js';
 import { DEFAULT_FENCE_OPTIONS, fenceHost, type FenceOptions } from './fence.js';
 import { sleep, withTimeout } from '../env/timing.js';
 
-export interface ActionResult {
-  ok: boolean;
-  /** The action cannot go on without a person (e.g. fencing could not be confirmed). */
-  blocked?: boolean;
-  /** A host evacuation found no healthy host with room for any of its VMs (nothing was done). */
-  noRoom?: boolean;
-  error?: string;
-}
+export type { ActionResult } from '../core/action-result.js';
 
 /** What the executor needs to know about and change in the inventory. */
 export interface Inventory {
@@ -60,14 +54,14 @@ export class ActionExecutor {
     this.shellTimeoutMs = opts.shellTimeoutMs ?? 60_000;
   }
 
-  /** Never throws: every failure becomes `{ ok: false, error }`. */
+  /** Never throws: every failure becomes a `failed` (or `blocked`, `no-room`) result. */
   async execute(action: PendingAction, targetName: string, timeline: Timeline): Promise<ActionResult> {
     try {
       const rungTimeoutMs = this.timeoutFor(action);
       return await withTimeout(this.env.clock, this.run(action, targetName, timeline), rungTimeoutMs, `${action.kind} on ${targetName}`);
     } catch (e) {
-      if (isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) return { ok: false, blocked: true, error: errorText(e) };
-      return { ok: false, error: errorText(e) };
+      if (isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) return { outcome: 'blocked', reason: errorText(e) };
+      return actionFailed(errorText(e));
     }
   }
 
@@ -83,18 +77,18 @@ export class ActionExecutor {
       case 'vm-reboot': {
         const vm = this.vm(targetName);
         await this.env.hypervisor.reboot(this.host(vm.currentHost), vm, { shutdownTimeoutMs: this.policy.vmShutdownTimeoutSeconds * 1000 });
-        return { ok: true };
+        return ACTION_OK;
       }
       case 'vm-restart': {
         const vm = this.vm(targetName);
         await this.env.hypervisor.restart(this.host(vm.currentHost), vm);
-        return { ok: true };
+        return ACTION_OK;
       }
       case 'vm-move':
         return this.moveVm(this.vm(targetName), timeline);
       case 'host-power-on':
         await this.env.power.on(this.host(targetName));
-        return { ok: true };
+        return ACTION_OK;
       case 'host-reboot':
         return this.rebootHost(this.host(targetName), timeline);
       case 'hypervisor-restart':
@@ -104,7 +98,7 @@ export class ActionExecutor {
       case 'reinstall':
         return this.reinstall(this.host(targetName), timeline);
       case 'quarantine':
-        return { ok: true };
+        return ACTION_OK;
     }
   }
 
@@ -122,41 +116,41 @@ export class ActionExecutor {
 
   private async serviceRestart(vm: VmSpec): Promise<ActionResult> {
     const command = vm.serviceCheck?.restartCommand;
-    if (!command) return { ok: false, error: `vm ${vm.name} has no service restart command` };
+    if (!command) return actionFailed(`vm ${vm.name} has no service restart command`);
     const endpoint = vm.ssh ?? (vm.guestAddress ? { host: vm.guestAddress, port: 22, user: 'root' } : undefined);
-    if (!endpoint) return { ok: false, error: `vm ${vm.name} has no SSH endpoint or guest address` };
+    if (!endpoint) return actionFailed(`vm ${vm.name} has no SSH endpoint or guest address`);
     const r = await this.env.shell.run(endpoint, command, { timeoutMs: this.shellTimeoutMs });
-    return r.code === 0 ? { ok: true } : { ok: false, error: `"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
+    return r.code === 0 ? ACTION_OK : actionFailed(`"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
   }
 
   private async rebootHost(host: HostSpec, timeline: Timeline): Promise<ActionResult> {
     if (host.bmc && (await this.env.power.status(host)) === 'off') {
       timeline('step', `BMC reports ${host.name} off: powering on`);
       await this.env.power.on(host);
-      return { ok: true };
+      return ACTION_OK;
     }
     if (host.ssh) {
       try {
         const r = await this.env.shell.run(host.ssh, this.policy.hostRebootCommand, { timeoutMs: 15_000 });
         if (r.code === 0) {
           timeline('step', `clean reboot of ${host.name} over SSH`);
-          return { ok: true };
+          return ACTION_OK;
         }
       } catch (e) {
         timeline('step', `clean reboot over SSH failed (${errorText(e)}); using the BMC`);
       }
     }
-    if (!host.bmc) return { ok: false, error: `${host.name}: no BMC and no working SSH: cannot reboot` };
+    if (!host.bmc) return actionFailed(`${host.name}: no BMC and no working SSH: cannot reboot`);
     await this.env.power.cycle(host);
     timeline('step', `power cycle of ${host.name} through its BMC`);
-    return { ok: true };
+    return ACTION_OK;
   }
 
   private async restartHypervisor(host: HostSpec): Promise<ActionResult> {
-    if (!host.ssh) return { ok: false, error: `${host.name} has no SSH endpoint` };
+    if (!host.ssh) return actionFailed(`${host.name} has no SSH endpoint`);
     const command = this.policy.hypervisorRestartCommand;
     const r = await this.env.shell.run(host.ssh, command, { timeoutMs: this.shellTimeoutMs });
-    return r.code === 0 ? { ok: true } : { ok: false, error: `"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}` };
+    return r.code === 0 ? ACTION_OK : actionFailed(`"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
   }
 
   /**
@@ -170,7 +164,7 @@ export class ActionExecutor {
     const vms = [...this.inv.vmsOn(host.name)].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
     const before = this.inv.placementCandidates(host.name);
     if (vms.length > 0 && vms.every((vm) => placeVm(vm.resources, before) === null)) {
-      return { ok: false, noRoom: true, error: `no healthy host has room for any VM of ${host.name}; not fencing it` };
+      return { outcome: 'no-room', reason: `no healthy host has room for any VM of ${host.name}; not fencing it` };
     }
     if (operatorConfirmedOff) {
       timeline('fence', `${host.name}: an operator confirmed the host is off; BMC confirmation skipped`);
@@ -195,11 +189,11 @@ export class ActionExecutor {
     await Promise.all(
       plan.map(async ({ vm, target }) => {
         const result = await this.startSomewhere(vm, target, candidates, answers, host, timeline);
-        if (!result.ok) failures.push(`${vm.name}: ${result.error}`);
+        if (result.outcome !== 'ok') failures.push(`${vm.name}: ${actionResultProblem(result)}`);
       }),
     );
-    if (failures.length) return { ok: false, error: `some VMs could not be moved: ${failures.sort().join('; ')}` };
-    return { ok: true };
+    if (failures.length) return actionFailed(`some VMs could not be moved: ${failures.sort().join('; ')}`);
+    return ACTION_OK;
   }
 
   /**
@@ -228,7 +222,7 @@ export class ActionExecutor {
    */
   async moveVm(vm: VmSpec, timeline: Timeline, toHost?: string): Promise<ActionResult> {
     const current = this.host(vm.currentHost);
-    if (toHost === current.name) return { ok: false, error: `${vm.name} already lives on ${toHost}` };
+    if (toHost === current.name) return actionFailed(`${vm.name} already lives on ${toHost}`);
     const state = await this.env.hypervisor.domainState(current, vm);
     if (state === 'missing' && toHost === undefined) {
       // The host lost the definition (reinstalled, or a fresh hypervisor): put the VM back there.
@@ -237,13 +231,13 @@ export class ActionExecutor {
     await this.env.hypervisor.destroy(current, vm);
     const after = await this.env.hypervisor.domainState(current, vm);
     if (after === 'running' || after === 'paused' || after === 'unknown') {
-      return { ok: false, error: `${vm.name} still ${after} on ${current.name}: not starting a second copy` };
+      return actionFailed(`${vm.name} still ${after} on ${current.name}: not starting a second copy`);
     }
     await this.env.hypervisor.undefine(current, vm);
     const candidates = this.inv.placementCandidates(current.name).filter((c) => toHost === undefined || c.host.name === toHost);
-    if (toHost !== undefined && candidates.length === 0) return { ok: false, error: `unknown host ${toHost}` };
+    if (toHost !== undefined && candidates.length === 0) return actionFailed(`unknown host ${toHost}`);
     const target = placeVm(vm.resources, candidates);
-    if (!target) return { ok: false, error: `${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}` };
+    if (!target) return actionFailed(`${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}`);
     return this.startSomewhere(vm, target, candidates, new Map(), current, timeline);
   }
 
@@ -276,7 +270,7 @@ export class ActionExecutor {
       }
       if (await reachable) {
         const result = await this.startOn(vm, host, timeline);
-        if (result.ok) return result;
+        if (result.outcome === 'ok') return result;
         if (!(await this.holdsNoCopy(host, vm))) return result;
         await this.inv.moveVm(vm.name, source.name);
       } else {
@@ -288,7 +282,7 @@ export class ActionExecutor {
       target = placeVm(vm.resources, candidates);
     }
     const room = roomSummary(vm, candidates);
-    return { ok: false, error: tried.length ? `no healthy host could start it (tried ${tried.join(', ')}; ${room})` : `no host with room (${room})` };
+    return actionFailed(tried.length ? `no healthy host could start it (tried ${tried.join(', ')}; ${room})` : `no host with room (${room})`);
   }
 
   /** The host answers and has no live copy of the VM (removing a leftover definition). */
@@ -308,10 +302,10 @@ export class ActionExecutor {
       if (record) await this.inv.moveVm(vm.name, host.name);
       await this.env.hypervisor.defineAndStart(host, vm);
       timeline('migrate', `${vm.name} started on ${host.name}`, { vm: vm.name, host: host.name });
-      return { ok: true };
+      return ACTION_OK;
     } catch (e) {
       timeline('migrate', `${vm.name} could not start on ${host.name}: ${errorText(e)}`, { vm: vm.name, host: host.name });
-      return { ok: false, error: errorText(e) };
+      return actionFailed(errorText(e));
     }
   }
 
@@ -322,7 +316,7 @@ export class ActionExecutor {
       onMilestone: (m) => timeline('milestone', `${m.name}${m.detail ? `: ${m.detail}` : ''}`, { milestone: m.name, at: m.at }),
     });
     await this.env.hypervisor.ping(host);
-    return { ok: true };
+    return ACTION_OK;
   }
 }
 

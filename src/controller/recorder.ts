@@ -3,14 +3,14 @@
  * log. Ids are deterministic (incident `<target>#<n>`, action `<incident>/<seq>-r<rung>`), so a
  * write repeated after a crash lands on the same rows.
  */
-import { rungName } from '../core/ladder.js';
+import { rungName, RUNG } from '../core/rungs.js';
 import type { PendingAction, RecoveryContext } from '../core/recovery-context.js';
 import type { RecoveryEmitted } from '../core/recovery-machine.js';
 import { parseTargetId, type ActionOutcome, type TargetId, type TargetPhase } from '../core/types.js';
 import type { Logger } from '../env/env.js';
 import { errorText } from '../errors.js';
 import type { ActionRecord, Store } from '../store/types.js';
-import type { ActionResult } from './executor.js';
+import { actionResultProblem, type ActionResult } from '../core/action-result.js';
 
 export class IncidentRecorder {
   constructor(
@@ -23,7 +23,7 @@ export class IncidentRecorder {
     switch (e.type) {
       case 'incident.opened': {
         const { kind, name } = parseTargetId(targetId);
-        const entry = ctx.pendingAction?.rung ?? ctx.rung ?? 6;
+        const entry = ctx.pendingAction?.rung ?? ctx.rung ?? RUNG.quarantine;
         log.warn({ signature: e.signature, penalty: e.penalty, entryRung: entry }, `incident opened: ${e.summary}`);
         await this.store.createIncident({
           id: e.incidentId,
@@ -95,12 +95,14 @@ export class IncidentRecorder {
   }
 
   async actionFinished(targetId: TargetId, a: PendingAction, startedAt: number, at: number, r: ActionResult, fencingToken: number | null): Promise<void> {
-    const outcome = r.ok ? 'ok' : r.blocked ? 'blocked' : 'failed';
-    await this.store.upsertAction(actionRecord(targetId, a, startedAt, fencingToken, { at, outcome, error: r.error ?? null }));
-    const msg = `${a.kind} ${outcome} after ${((at - startedAt) / 1000).toFixed(1)} s${r.error ? `: ${r.error}` : ''}`;
+    // The store knows ok / blocked / failed; an evacuation without room did nothing, recorded as failed.
+    const outcome = r.outcome === 'no-room' ? 'failed' : r.outcome;
+    const problem = actionResultProblem(r);
+    await this.store.upsertAction(actionRecord(targetId, a, startedAt, fencingToken, { at, outcome, error: problem }));
+    const msg = `${a.kind} ${outcome} after ${((at - startedAt) / 1000).toFixed(1)} s${problem ? `: ${problem}` : ''}`;
     const log = this.log.child({ target: targetId, incident: a.incidentId, actionId: a.id, action: a.kind, outcome });
-    if (r.ok) log.info({}, msg);
-    else log.warn({ error: r.error }, msg);
+    if (problem === null) log.info({}, msg);
+    else log.warn({ error: problem }, msg);
     await this.event(a.incidentId, at, 'action-end', msg, { actionId: a.id, outcome });
   }
 

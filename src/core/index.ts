@@ -12,6 +12,8 @@
  *   evacuate   fence a host (BMC power off, confirmed) and start its VMs on another host
  *   BMC        baseboard management controller (IPMI): out-of-band power control
  */
+export * from './rungs.js';
+export * from './action-result.js';
 export * from './types.js';
 export * from './signature.js';
 export * from './policy.js';

@@ -3,17 +3,8 @@
  * failure signature and the flap penalty), and which concrete action each rung means.
  */
 import type { SignatureCode } from './signature.js';
-import { RUNGS, type ActionKind, type RungName, type RungNumber, type TargetKind } from './types.js';
-
-const R = {
-  serviceRestart: 0,
-  reboot: 1,
-  restartVm: 2,
-  restartHypervisor: 3,
-  fenceMigrate: 4,
-  reinstall: 5,
-  quarantine: 6,
-} as const satisfies Record<string, RungNumber>;
+import { RUNG as R, RUNGS, type RungName, type RungNumber } from './rungs.js';
+import type { ActionKind, TargetKind } from './types.js';
 
 /** Rungs of a VM: its service, the guest, the domain, then moving it to another host. */
 export function vmLadder(canRestartService: boolean): RungNumber[] {
@@ -102,9 +93,3 @@ export function actionFor(kind: TargetKind, rung: RungNumber, code: SignatureCod
       return 'quarantine';
   }
 }
-
-export function rungName(rung: number | null): RungName | null {
-  return rung === null ? null : (RUNGS[rung] ?? null);
-}
-
-export { R as RUNG };

@@ -3,7 +3,8 @@
  * The machine (recovery-machine.ts) only wires these by name; everything here is plain data
  * in, plain data out, so it is easy to test and to persist.
  */
-import { actionFor, entryIndex, entryRungFor, HOST_LADDER, HOST_REPAIR_LADDER, hostLostItsVms, RUNG, vmLadder } from './ladder.js';
+import { actionFor, entryIndex, entryRungFor, HOST_LADDER, HOST_REPAIR_LADDER, hostLostItsVms, vmLadder } from './ladder.js';
+import { HIGHEST_RUNG, RUNG } from './rungs.js';
 import { decayedPenalty, isSuppressed, rungBoost } from './penalty.js';
 import type { Policy } from './policy.js';
 import type { Signature, SignatureCode } from './signature.js';
@@ -287,7 +288,7 @@ export function startManualRung(ctx: RecoveryContext, at: number, policy: Policy
 }
 
 export function rungPolicy(ctx: RecoveryContext, policy: Policy) {
-  const name = RUNGS[ctx.rung ?? 6];
+  const name = RUNGS[ctx.rung ?? HIGHEST_RUNG];
   return name === 'quarantine' ? { timeoutSeconds: 0, maxAttempts: 1 } : policy.rungs[name];
 }
 
@@ -297,7 +298,7 @@ export function canRetry(ctx: RecoveryContext, policy: Policy): boolean {
 
 export function hasNextRung(ctx: RecoveryContext): boolean {
   const next = ctx.ladder[ctx.ladderIndex + 1];
-  return next !== undefined && next !== 6;
+  return next !== undefined && next !== RUNG.quarantine;
 }
 
 export function retryRung(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
@@ -318,6 +319,6 @@ export function currentPenalty(ctx: RecoveryContext, now: number, policy: Policy
 
 /** A host's VMs were moved away: repair it from where the evidence points (or go on up the ladder). */
 export function afterEvacuation(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
-  if (ctx.ladderIndex === 0 && ctx.ladder[0] === 4) return startRepairRung(ctx, at, policy);
+  if (ctx.ladderIndex === 0 && ctx.ladder[0] === RUNG.fenceMigrate) return startRepairRung(ctx, at, policy);
   return { ...escalate(ctx, at, policy), evacuated: true };
 }

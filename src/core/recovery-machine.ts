@@ -11,6 +11,7 @@
  * reports what happened through emitted events, which the controller writes to the store.
  */
 import { and, assign, emit, not, setup } from 'xstate';
+import { actionResultProblem, type ActionResult } from './action-result.js';
 import { isBlockedSignature } from './ladder.js';
 import type { Policy } from './policy.js';
 import {
@@ -48,7 +49,7 @@ import type { RungNumber } from './types.js';
 
 export type RecoveryEvent =
   | ({ type: 'PROBE' } & ProbeFacts)
-  | { type: 'ACTION_DONE'; at: number; actionId: string; ok: boolean; blocked?: boolean; noRoom?: boolean; error?: string }
+  | { type: 'ACTION_DONE'; at: number; actionId: string; result: ActionResult }
   | { type: 'TICK'; at: number }
   | { type: 'MAINTENANCE'; at: number; on: boolean }
   | { type: 'RELEASE'; at: number }
@@ -90,10 +91,10 @@ export function createRecoveryMachine(policy: Policy) {
       suppressed: ({ context }) => suppressed(context, policy),
       isCurrentAction: ({ context, event }) =>
         event.type === 'ACTION_DONE' && context.pendingAction !== null && event.actionId === context.pendingAction.id,
-      actionOk: ({ event }) => event.type === 'ACTION_DONE' && event.ok,
-      actionBlocked: ({ event }) => event.type === 'ACTION_DONE' && !event.ok && event.blocked === true,
+      actionOk: ({ event }) => event.type === 'ACTION_DONE' && event.result.outcome === 'ok',
+      actionBlocked: ({ event }) => event.type === 'ACTION_DONE' && event.result.outcome === 'blocked',
       wasHostEvacuation: ({ context }) => context.kind === 'host' && context.pendingAction?.kind === 'fence-migrate',
-      actionNoRoom: ({ event }) => event.type === 'ACTION_DONE' && !event.ok && event.noRoom === true,
+      actionNoRoom: ({ event }) => event.type === 'ACTION_DONE' && event.result.outcome === 'no-room',
       canRepairInPlace: ({ context }) => canRepairInPlace(context),
       evacuatesBeforeQuarantine: ({ context }) => evacuatesBeforeQuarantine(context, policy),
       nextIsQuarantine: ({ context }) => nextIsQuarantine(context),
@@ -150,7 +151,7 @@ export function createRecoveryMachine(policy: Policy) {
         reason: params.reason,
       })),
       clearAction: assign({ pendingAction: null }),
-      setReasonFromError: assign(({ event }) => ({ reason: event.type === 'ACTION_DONE' ? (event.error ?? 'blocked') : null })),
+      setReasonFromError: assign(({ event }) => ({ reason: event.type === 'ACTION_DONE' ? (actionResultProblem(event.result) ?? 'blocked') : null })),
       emitAwaiting: emit(({ context, event }) => ({
         type: 'incident.awaiting-operator' as const,
         incidentId: context.incidentId as string,
@@ -177,7 +178,7 @@ export function createRecoveryMachine(policy: Policy) {
         leftoverRetryAt: leftoverRetryAfterQuarantine(context, at(event), policy),
         reason:
           `ladder exhausted after rung ${context.rung ?? '?'}` +
-          (event.type === 'ACTION_DONE' && event.error ? `: ${event.error}` : ': target did not recover in time'),
+          (event.type === 'ACTION_DONE' && actionResultProblem(event.result) ? `: ${actionResultProblem(event.result)}` : ': target did not recover in time'),
         pendingAction: null,
       })),
       emitQuarantined: emit(({ context, event }) => ({

@@ -89,22 +89,7 @@ export interface VmSpec {
 
 export type HostOperationalState = 'active' | 'failed' | 'recovering' | 'quarantined' | 'maintenance' | 'fenced';
 
-/** The rungs of the ladder, in order. The index is the rung number used everywhere. */
-export const RUNGS = [
-  'service-restart',
-  'reboot',
-  'restart-vm',
-  'restart-hypervisor',
-  'fence-migrate',
-  'reinstall',
-  'quarantine',
-] as const;
-export type RungName = (typeof RUNGS)[number];
-export type RungNumber = 0 | 1 | 2 | 3 | 4 | 5 | 6;
-
-export function rungNumber(name: RungName): RungNumber {
-  return RUNGS.indexOf(name) as RungNumber;
-}
+export { RUNGS, rungNumber, type RungName, type RungNumber } from './rungs.js';
 
 /** Concrete action the controller executes for a rung, given the target and its signature. */
 export type ActionKind =

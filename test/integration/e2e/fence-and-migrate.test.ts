@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { ActionResult } from '../../../src/core/action-result.js';
 import { fenceRackOptions, inOrder, settled, startRack, until, type Rack } from './rack.js';
 
 let rack: Rack | undefined;
@@ -35,7 +36,7 @@ test('hv1 unreachable, BMC on: fenced through IPMI (confirmed off), both VMs sta
   // The BMC's chassis power at the moment the fence-migrate action reported its result (the
   // repair rung that follows powers the host on again, so it is read here, synchronously).
   let powerWhenFenceDone: string | null = null;
-  let fenceResult: { ok: boolean; error?: string } | null = null;
+  let fenceResult: ActionResult | null = null;
   r.controller.onEvent((e) => {
     if (e.type === 'action-done' && e.targetId === 'host:hv1' && e.action.kind === 'fence-migrate' && fenceResult === null) {
       powerWhenFenceDone = hv1.sim.powerState();
@@ -58,7 +59,7 @@ test('hv1 unreachable, BMC on: fenced through IPMI (confirmed off), both VMs sta
   assert.ok(moved, `VMs not recovered on spare1 within 30 s:\n${await r.dump()}`);
 
   // Fenced through IPMI, and confirmed off before anything moved.
-  assert.deepEqual(fenceResult, { ok: true });
+  assert.deepEqual(fenceResult, { outcome: 'ok' });
   assert.equal(powerWhenFenceDone, 'off', 'ipmi_sim must read power off when the fence-migrate action ends');
   assert.equal(hv1.sim.calls()[0], 'power 0', `first chassis command must be power off: ${hv1.sim.calls().join(', ')}`);
   assert.deepEqual(spare1.sim.calls(), [], 'the spare BMC is not touched');

@@ -130,7 +130,7 @@ describe('reinstall of a SeaBIOS + iPXE QEMU machine over its BMC', () => {
       const done = await until(() => events.some((e) => e.type === 'action-done' && e.action.kind === 'reinstall'), 85_000);
       assert.ok(done, `the reinstall action did not finish\n${lab.dump()}`);
       const result = events.find((e): e is Extract<ControllerEvent, { type: 'action-done' }> => e.type === 'action-done')!.result;
-      assert.deepEqual(result, { ok: true }, lab.dump());
+      assert.deepEqual(result, { outcome: 'ok' }, lab.dump());
       assert.ok(await until(() => controller.targetStatus('host:node-1')?.phase === 'healthy', 15_000), JSON.stringify(controller.targetStatus('host:node-1')));
       await controller.idle();
 

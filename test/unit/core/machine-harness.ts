@@ -1,5 +1,6 @@
 /** A small driver for one recovery machine in tests: probes, action results and time by hand. */
 import { createActor } from 'xstate';
+import { ACTION_OK, type ActionResult } from '../../../src/core/action-result.js';
 import { DEFAULT_POLICY, resolvePolicy, type DeepPartial, type Policy } from '../../../src/core/policy.js';
 import { createRecoveryMachine, type RecoveryEmitted } from '../../../src/core/recovery-machine.js';
 import type { SignatureCode } from '../../../src/core/signature.js';
@@ -38,10 +39,10 @@ export function machineHarness(kind: TargetKind = 'host', policyPatch: DeepParti
       return h;
     },
     /** Answer the pending action. */
-    done(ok: boolean, extra: { blocked?: boolean; noRoom?: boolean; error?: string } = {}) {
+    done(result: ActionResult | 'ok' = 'ok') {
       const action = actor.getSnapshot().context.pendingAction;
       if (!action) throw new Error(`no pending action in state ${JSON.stringify(h.state)}`);
-      actor.send({ type: 'ACTION_DONE', at: now, actionId: action.id, ok, ...extra });
+      actor.send({ type: 'ACTION_DONE', at: now, actionId: action.id, result: result === 'ok' ? ACTION_OK : result });
       return h;
     },
     tick(seconds: number) {

@@ -19,7 +19,7 @@ describe('hysteresis', () => {
 
   test('recovers only after recoverAfter consecutive good probes, a bad one restarts the count', () => {
     const h = machineHarness('vm', { failAfter: 2, recoverAfter: 4 });
-    h.probes(2, 'vm-crashed').done(true);
+    h.probes(2, 'vm-crashed').done();
     assert.deepEqual(h.state, { recovering: 'verifying' });
     h.probes(3, 'ok');
     assert.deepEqual(h.state, { recovering: 'verifying' });
@@ -69,11 +69,11 @@ describe('entry rung from the failure signature', () => {
     const h = machineHarness('host', { evacuateFirst: true });
     h.probes(3, 'host-unreachable', { hasVms: true });
     assert.equal(h.requested()[0]?.kind, 'fence-migrate');
-    h.done(true);
+    h.done();
     const second = h.requested()[1];
     assert.equal(second?.kind, 'host-reboot', 'after the VMs moved, the host itself is rebooted');
     assert.equal(h.ctx.evacuated, true);
-    h.done(true).probes(5, 'ok');
+    h.done().probes(5, 'ok');
     assert.equal(h.state, 'healthy');
   });
 
@@ -140,7 +140,7 @@ describe('hosts carrying VMs', () => {
     const h = machineHarness('host');
     h.probes(3, 'host-boot-failed', { hasVms: true });
     assert.equal(h.requested()[0]?.kind, 'fence-migrate');
-    h.done(true);
+    h.done();
     assert.equal(h.requested()[1]?.kind, 'reinstall', 'no reboot first: the installed system does not boot');
   });
 
@@ -149,35 +149,35 @@ describe('hosts carrying VMs', () => {
     // Two recent incidents: the third starts two rungs higher (restart-hypervisor -> reinstall).
     for (let i = 0; i < 2; i++) {
       h.probes(3, 'hypervisor-down', { hasVms: true });
-      while (h.ctx.pendingAction) h.done(true);
+      while (h.ctx.pendingAction) h.done();
       h.probes(5, 'ok', { hasVms: true });
     }
     const before = h.requested().length;
     h.probes(3, 'hypervisor-down', { hasVms: true });
     assert.equal(h.requested()[before]?.kind, 'fence-migrate', 'evacuate first');
-    h.done(true);
+    h.done();
     assert.equal(h.requested()[before + 1]?.kind, 'reinstall', 'then the stronger remedy the penalty asked for');
   });
 
   test('an evacuation that finds no room for any VM repairs in place: the hypervisor restart, not a reinstall', () => {
     const h = machineHarness('host');
     h.probes(3, 'hypervisor-down', { hasVms: true });
-    h.done(true).probes(5, 'ok', { hasVms: true });
+    h.done().probes(5, 'ok', { hasVms: true });
     h.probes(3, 'hypervisor-down', { hasVms: true });
     const before = h.requested().length;
     assert.equal(h.requested()[before - 1]?.kind, 'fence-migrate', 'the penalty lifted it to the evacuation');
-    h.done(false, { noRoom: true, error: 'no healthy host has room for any VM' });
+    h.done({ outcome: 'no-room', reason: 'no healthy host has room for any VM' });
     assert.equal(h.requested()[before]?.kind, 'hypervisor-restart', 'in place, where the evidence points; its VMs keep running');
-    h.done(true).probes(5, 'ok', { hasVms: true });
+    h.done().probes(5, 'ok', { hasVms: true });
     assert.equal(h.state, 'healthy');
   });
 
   test('a host that booted but stays silent after its reboot is handed to a person, not reinstalled', () => {
     const h = machineHarness('host');
     h.probes(3, 'host-unreachable-os-running', { hasVms: true });
-    h.done(true); // VMs moved
+    h.done(); // VMs moved
     assert.equal(h.requested()[1]?.kind, 'host-reboot');
-    h.done(true);
+    h.done();
     h.advance(h.policy.rungs.reboot.timeoutSeconds);
     h.probe('host-unreachable-os-running');
     assert.equal(h.state, 'awaitingOperator');
@@ -189,7 +189,7 @@ describe('hosts carrying VMs', () => {
 
     const u = machineHarness('host');
     u.probes(3, 'host-unreachable', { hasVms: true });
-    u.done(true).done(true);
+    u.done().done();
     u.advance(u.policy.rungs.reboot.timeoutSeconds);
     u.probe('host-unreachable');
     assert.equal(u.requested()[2]?.kind, 'reinstall', 'without word from the BMC, the ladder goes on as before');
@@ -202,12 +202,12 @@ describe('flap damping with VMs', () => {
   test('a flapping host that carries VMs moves them away, then is quarantined, not rebooted', () => {
     const h = machineHarness('host', policy);
     h.probes(3, 'host-unreachable-os-running', { hasVms: true });
-    h.done(true).done(true).probes(5, 'ok');
+    h.done().done().probes(5, 'ok');
     const before = h.requested().length;
     h.probes(3, 'host-unreachable-os-running', { hasVms: true });
     assert.deepEqual(h.state, { recovering: 'acting' }, 'not quarantined with its VMs on it');
     assert.equal(h.requested()[before]?.kind, 'fence-migrate');
-    h.done(true);
+    h.done();
     assert.equal(h.state, 'quarantined');
     assert.equal(h.requested().length, before + 1, 'no reboot: flap damping stops acting on the host');
     assert.match(h.ctx.reason ?? '', /flapping.*VMs were moved/);
@@ -216,12 +216,12 @@ describe('flap damping with VMs', () => {
   test('without VMs (or with VMs still running) a flapping host is quarantined at once', () => {
     const h = machineHarness('host', policy);
     h.probes(3, 'host-unreachable-os-running', { hasVms: false });
-    h.done(true).probes(5, 'ok');
+    h.done().probes(5, 'ok');
     h.probes(3, 'host-unreachable-os-running', { hasVms: false });
     assert.equal(h.state, 'quarantined');
     const v = machineHarness('host', policy);
     v.probes(3, 'hypervisor-down', { hasVms: true });
-    v.done(true).probes(5, 'ok', { hasVms: true });
+    v.done().probes(5, 'ok', { hasVms: true });
     v.probes(3, 'hypervisor-down', { hasVms: true });
     assert.equal(v.state, 'quarantined', 'its guests still run: nothing is fenced');
   });
@@ -229,9 +229,9 @@ describe('flap damping with VMs', () => {
   test('a quarantined host still carrying VMs tries again to start them elsewhere, without acting on the host', () => {
     const h = machineHarness('host', policy);
     h.probes(3, 'host-power-off', { hasVms: true });
-    h.done(true).done(true).probes(5, 'ok');
+    h.done().done().probes(5, 'ok');
     h.probes(3, 'host-power-off', { hasVms: true });
-    h.done(false, { error: 'vm9: no host with room' }).done(false, { error: 'vm9: no host with room' });
+    h.done({ outcome: 'failed', error: 'vm9: no host with room' }).done({ outcome: 'failed', error: 'vm9: no host with room' });
     assert.equal(h.state, 'quarantined');
     const before = h.requested().length;
     h.probes(5, 'host-power-off', { hasVms: true });
@@ -239,11 +239,11 @@ describe('flap damping with VMs', () => {
     h.probes(2, 'host-power-off', { hasVms: true });
     assert.deepEqual(h.state, { recovering: 'acting' });
     assert.equal(h.requested()[before]?.kind, 'fence-migrate');
-    h.done(false, { noRoom: true, error: 'no healthy host has room for any VM' });
+    h.done({ outcome: 'no-room', reason: 'no healthy host has room for any VM' });
     assert.equal(h.state, 'quarantined', 'still no room: back to waiting, once');
     assert.equal(h.requested().length, before + 1);
     h.probes(6, 'host-power-off', { hasVms: true });
-    h.done(true);
+    h.done();
     assert.equal(h.state, 'quarantined');
     assert.equal(h.requested().filter((a) => a.kind !== 'fence-migrate').length, 1, 'the host itself was never acted on (but the first incident)');
     h.probes(20, 'host-power-off', { hasVms: false });
@@ -261,7 +261,7 @@ describe('timeouts and escalation', () => {
     for (let step = 0; step < 10 && h.state !== 'quarantined'; step++) {
       const action = h.ctx.pendingAction!;
       rungs.push(action.rung);
-      h.done(true); // the action "worked" but the host never comes back
+      h.done(); // the action "worked" but the host never comes back
       h.probe('host-unreachable');
       h.tick(h.policy.rungs.reinstall.timeoutSeconds + 1);
     }
@@ -275,7 +275,7 @@ describe('timeouts and escalation', () => {
     const h = machineHarness('vm');
     h.probes(3, 'vm-service-dead', { canRestartService: true });
     for (let step = 0; step < 10 && h.state !== 'quarantined'; step++) {
-      h.done(false, { error: 'did not help' });
+      h.done({ outcome: 'failed', error: 'did not help' });
     }
     assert.deepEqual(h.requested().map((a) => `${a.kind}#${a.attempt}`), [
       'service-restart#1',
@@ -291,7 +291,7 @@ describe('timeouts and escalation', () => {
 
   test('no escalation before the rung deadline', () => {
     const h = machineHarness('vm');
-    h.probes(3, 'vm-crashed').done(true);
+    h.probes(3, 'vm-crashed').done();
     const deadline = h.ctx.rungDeadline;
     h.tick((deadline - h.now) / 1000 - 1);
     assert.deepEqual(h.state, { recovering: 'verifying' });
@@ -302,7 +302,7 @@ describe('timeouts and escalation', () => {
 
   test('a target answering again at its rung deadline gets its recoverAfter probes, not the next rung', () => {
     const h = machineHarness('host', { evacuateFirst: false });
-    h.probes(3, 'host-unreachable').done(true);
+    h.probes(3, 'host-unreachable').done();
     h.advance((h.ctx.rungDeadline - h.now) / 1000 - 10);
     h.probes(3, 'ok');
     assert.ok(h.now >= h.ctx.rungDeadline, 'past the deadline');
@@ -315,14 +315,14 @@ describe('timeouts and escalation', () => {
   test('an action result for an older action is ignored', () => {
     const h = machineHarness('vm');
     h.probes(3, 'vm-crashed');
-    h.actor.send({ type: 'ACTION_DONE', at: h.now, actionId: 'stale', ok: true });
+    h.actor.send({ type: 'ACTION_DONE', at: h.now, actionId: 'stale', result: { outcome: 'ok' } });
     assert.deepEqual(h.state, { recovering: 'acting' });
   });
 
   test('a fence that cannot be confirmed waits for an operator, then goes on when confirmed off', () => {
     const h = machineHarness('host');
     h.probes(3, 'host-and-bmc-unreachable', { hasVms: true });
-    h.done(false, { blocked: true, error: 'BMC unreachable: cannot confirm power off' });
+    h.done({ outcome: 'blocked', reason: 'BMC unreachable: cannot confirm power off' });
     assert.equal(h.state, 'awaitingOperator');
     assert.match(h.ctx.reason ?? '', /cannot confirm/);
     h.send({ type: 'CONFIRM_OFF' });
@@ -338,7 +338,7 @@ describe('flap damping', () => {
     h.probes(3, 'vm-crashed');
     const p0 = h.ctx.penalty;
     assert.equal(p0, 1000);
-    h.done(true).probes(5, 'ok');
+    h.done().probes(5, 'ok');
     h.advance(600 - 25);
     h.probes(3, 'vm-crashed');
     assert.ok(Math.abs(h.ctx.penalty - (500 * Math.pow(0.5, 15 / 600) + 1000)) < 1, `penalty ${h.ctx.penalty}`);
@@ -348,7 +348,7 @@ describe('flap damping', () => {
     const h = machineHarness('vm');
     h.probes(3, 'vm-service-dead', { canRestartService: true });
     assert.equal(h.requested()[0]?.rung, 0);
-    h.done(true).probes(5, 'ok');
+    h.done().probes(5, 'ok');
     h.probes(3, 'vm-service-dead', { canRestartService: true });
     assert.equal(h.requested()[1]?.rung, 1, 'second incident within minutes skips the service restart');
   });
@@ -361,7 +361,7 @@ describe('flap damping', () => {
       if (h.state === 'quarantined') break;
       reboots++;
       // Later flaps start higher (fence + reinstall): answer every action until it verifies.
-      for (let i = 0; i < 5 && h.ctx.pendingAction; i++) h.done(true);
+      for (let i = 0; i < 5 && h.ctx.pendingAction; i++) h.done();
       h.probes(5, 'ok');
       assert.equal(h.state, 'healthy');
     }
@@ -411,7 +411,7 @@ describe('operator controls', () => {
     const restored = createActor(createRecoveryMachine(h.policy), { snapshot, input: { targetId: 'vm:t1', kind: 'vm', at: 0 } }).start();
     assert.deepEqual(restored.getSnapshot().value, { recovering: 'acting' });
     assert.deepEqual(restored.getSnapshot().context, h.ctx);
-    restored.send({ type: 'ACTION_DONE', at: h.now, actionId: h.ctx.pendingAction!.id, ok: true });
+    restored.send({ type: 'ACTION_DONE', at: h.now, actionId: h.ctx.pendingAction!.id, result: { outcome: 'ok' } });
     assert.deepEqual(restored.getSnapshot().value, { recovering: 'verifying' });
   });
 });

@@ -20,7 +20,7 @@ for (const version of readdirSync(root).sort()) {
     assert.deepEqual(vmActor.getSnapshot().value, { recovering: 'acting' });
     const action = vmActor.getSnapshot().context.pendingAction!;
     assert.equal(action.kind, 'vm-restart');
-    vmActor.send({ type: 'ACTION_DONE', at: action.issuedAt + 1000, actionId: action.id, ok: true });
+    vmActor.send({ type: 'ACTION_DONE', at: action.issuedAt + 1000, actionId: action.id, result: { outcome: 'ok' } });
     assert.deepEqual(vmActor.getSnapshot().value, { recovering: 'verifying' });
 
     const host = JSON.parse(readFileSync(join(root, version, 'host-awaiting-operator.json'), 'utf8'));

@@ -1,0 +1,32 @@
+/**
+ * How an action ended, as the controller reports it to the machine (ACTION_DONE) and to the store.
+ * A union rather than booleans: each outcome carries exactly what the machine needs to decide.
+ */
+export type ActionResult =
+  | { outcome: 'ok' }
+  /** It cannot go on without a person (e.g. fencing could not be confirmed). */
+  | { outcome: 'blocked'; reason: string }
+  /** A host evacuation found no healthy host with room for any of its VMs (nothing was done). */
+  | { outcome: 'no-room'; reason: string }
+  | { outcome: 'failed'; error: string };
+
+export type ActionResultOutcome = ActionResult['outcome'];
+
+export const ACTION_OK: ActionResult = { outcome: 'ok' };
+
+export function actionFailed(error: string): ActionResult {
+  return { outcome: 'failed', error };
+}
+
+/** The error or reason of a result that is not ok; null when ok. */
+export function actionResultProblem(r: ActionResult): string | null {
+  switch (r.outcome) {
+    case 'ok':
+      return null;
+    case 'failed':
+      return r.error;
+    case 'blocked':
+    case 'no-room':
+      return r.reason;
+  }
+}
