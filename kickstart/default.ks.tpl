@@ -27,10 +27,27 @@ set -u
 for svc in {{middleware|shwords}}; do
   dnf -y install "$svc" && systemctl enable "$svc" || echo "3RC: could not set up $svc"
 done
-# Last step: tell the controller the install is complete (one-time token). Netboot is
-# then disabled for this host, so the reboot below boots the new system from disk.
+# The controller manages this host over SSH as root with its own key (root's password is locked).
+key={{controllerPublicKey|sh}}
+if [ -n "$key" ]; then
+  install -d -m 700 /root/.ssh
+  printf '%s\n' "$key" >> /root/.ssh/authorized_keys
+  chmod 600 /root/.ssh/authorized_keys
+  restorecon -R /root/.ssh 2>/dev/null || true
+fi
+# The new system's SSH host key travels with the callback: the controller records it in its
+# known_hosts for this host only, so its strict host key check accepts the reinstalled host.
+[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+# The MAC of the interface holding this host's address: the controller checks it is the one that netbooted.
+mac=''
+for dev in /sys/class/net/*; do
+  ip -4 -o addr show dev "${dev##*/}" 2>/dev/null | grep -qF "inet {{ip}}/" && mac=$(cat "$dev/address")
+done
+# Last step: tell the controller the install is complete (one-time token, accepted only from
+# this host's leased address). Netboot is then disabled for this host, so the reboot below
+# boots the new system from disk.
 for attempt in 1 2 3 4 5; do
-  curl -fsS -X POST {{callbackUrl|sh}} && break
+  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" {{callbackUrl|sh}} && break
   sleep 5
 done
 %end

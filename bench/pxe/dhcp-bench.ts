@@ -18,7 +18,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NET, type BenchNet } from './netns.js';
+import { NET, type BenchNet } from '../../test/lab/netns/netns.js';
 import { ipAdd, parsePerfdhcp, perfdhcpArgs, perfdhcpMacs, PXE_BIOS_OPTIONS, type PerfdhcpReport } from './perfdhcp.js';
 import { startOurs, startPeer, udpListening, type Running } from './servers.js';
 import { nextRate, round } from './stats.js';

@@ -12,7 +12,7 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DHCP_SERVERS, runDhcpServer, type DhcpConfig, type DhcpServerKind } from './dhcp-bench.js';
-import { BenchNet, installExitHandlers, NET } from './netns.js';
+import { BenchNet, installExitHandlers, NET } from '../../test/lab/netns/netns.js';
 import { renderMarkdown, summarize, type BenchReport, type Machine, type RunResult } from './report.js';
 import { runStorm, stormMacs, UNDIONLY, type StormConfig } from './storm.js';
 import { DEFAULT_MAX_TRANSFERS } from '../../src/drivers/pxe/tftp-server.js';

@@ -98,8 +98,7 @@ async function main(): Promise<Record<string, number>> {
     return { tftp: port };
   }
   const milestones = new Map<string, string[]>();
-  let svc: BootServices | undefined;
-  svc = await startBootServices({
+  const svc: BootServices = await startBootServices({
     address: spec.address,
     dhcpPort: 67,
     tftpPort: 69,
@@ -116,8 +115,8 @@ async function main(): Promise<Record<string, number>> {
     l.push(m.name);
     milestones.set(m.host, l);
   });
-  stopFn = async () => svc?.stop();
-  statsFn = () => ({ ...svc!.stats(), milestones: Object.fromEntries(milestones) });
+  stopFn = async () => svc.stop();
+  statsFn = () => ({ ...svc.stats(), milestones: Object.fromEntries(milestones) });
   return svc.ports;
 }
 

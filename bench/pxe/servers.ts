@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ChildSpec } from './server-child.js';
-import type { BenchNet } from './netns.js';
+import type { BenchNet } from '../../test/lab/netns/netns.js';
 
 const CHILD = fileURLToPath(new URL('./server-child.js', import.meta.url)).replace(/\.js$/, '.ts');
 

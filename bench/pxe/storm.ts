@@ -19,7 +19,7 @@ import { open, constants } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { NET, type BenchNet, type StormHost } from './netns.js';
+import { NET, type BenchNet, type StormHost } from '../../test/lab/netns/netns.js';
 import { ipAdd, perfdhcpMacs } from './perfdhcp.js';
 import { startOurs } from './servers.js';
 import { percentile, round } from './stats.js';

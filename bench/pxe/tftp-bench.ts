@@ -8,8 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BenchNet } from './netns.js';
-import { NET } from './netns.js';
+import type { BenchNet } from '../../test/lab/netns/netns.js';
+import { NET } from '../../test/lab/netns/netns.js';
 import { startOurs, startPeer, udpListening, type Running } from './servers.js';
 import { percentile, round } from './stats.js';
 

@@ -3,9 +3,11 @@
  * a controller that power-cycles machines must not run commands on an impostor.
  * Supported: plain and `[host]:port` names, comma lists, hashed names (`|1|salt|hash`),
  * `!negation`, `@revoked` (always refused); `@cert-authority` lines are ignored.
+ * Written only by a reinstall's callback: KnownHostsStore replaces the key of that one host.
  */
 import { createHmac } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export interface KnownHostKey {
   type: string;
@@ -83,4 +85,89 @@ export function hostKeyAlgorithms(keys: KnownHostKey[]): HostKeyAlgorithm[] {
     else if ((SUPPORTED as readonly string[]).includes(k.type)) out.add(k.type as HostKeyAlgorithm);
   }
   return [...out];
+}
+
+/**
+ * One ed25519 public key line as a host reports it (`ssh-ed25519 <base64> [comment]`, e.g. the
+ * content of ssh_host_ed25519_key.pub), checked down to the blob: 4-byte length, "ssh-ed25519",
+ * 4-byte length 32, 32 key bytes. Returns the canonical `ssh-ed25519 <base64>` (comment dropped).
+ */
+export function parseEd25519KeyLine(text: string): { ok: true; key: string } | { ok: false; reason: string } {
+  const line = text.replace(/\r?\n$/, '');
+  if (line.length > 512) return { ok: false, reason: 'longer than one key line' };
+  if (/[\r\n]/.test(line)) return { ok: false, reason: 'more than one line' };
+  const m = /^ssh-ed25519 ([A-Za-z0-9+/]+={0,2})(?: [\x20-\x7e]{0,200})?$/.exec(line.trim());
+  if (!m) return { ok: false, reason: 'not an "ssh-ed25519 <base64> [comment]" line' };
+  const blob = Buffer.from(m[1]!, 'base64');
+  const type = 'ssh-ed25519';
+  const ok =
+    blob.length === 4 + type.length + 4 + 32 &&
+    blob.readUInt32BE(0) === type.length &&
+    blob.toString('latin1', 4, 4 + type.length) === type &&
+    blob.readUInt32BE(4 + type.length) === 32 &&
+    blob.toString('base64') === m[1];
+  return ok ? { ok: true, key: `${type} ${m[1]}` } : { ok: false, reason: 'the base64 is not an ed25519 public key' };
+}
+
+/**
+ * known_hosts text with the keys of `names` replaced by `keyLine` (`type base64`), every other
+ * line kept as it was: other hosts' lines, comments, @cert-authority and @revoked lines, and
+ * wildcard patterns. A line that lists one of `names` among other hosts keeps the others.
+ */
+export function replaceHostKeys(text: string, names: readonly string[], keyLine: string): { text: string; removed: number } {
+  const ours = (p: string) => names.some((n) => (p.startsWith('|1|') ? matchesPattern(p, n) : p.toLowerCase() === n.toLowerCase()));
+  const out: string[] = [];
+  let removed = 0;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('@')) {
+      if (raw !== '') out.push(raw);
+      continue;
+    }
+    const [hosts, ...rest] = line.split(/\s+/);
+    const patterns = hosts!.split(',');
+    const kept = patterns.filter((p) => !ours(p));
+    if (kept.length === patterns.length) {
+      out.push(raw);
+      continue;
+    }
+    removed++;
+    if (kept.length > 0) out.push([kept.join(','), ...rest].join(' '));
+  }
+  out.push(`${names.join(',')} ${keyLine}`);
+  return { text: `${out.join('\n')}\n`, removed };
+}
+
+/**
+ * The controller's known_hosts file, written by the reinstall callback: one host's key is
+ * replaced atomically (temporary file, then rename), one write at a time.
+ */
+export class KnownHostsStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly file: string) {}
+
+  /** Records `keyLine` as the only key of `names` (see replaceHostKeys); resolves with the lines removed. */
+  replace(names: readonly string[], keyLine: string): Promise<{ removed: number }> {
+    const run = this.queue.then(() => this.write(names, keyLine));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async write(names: readonly string[], keyLine: string): Promise<{ removed: number }> {
+    let old = '';
+    let mode = 0o644;
+    try {
+      old = await readFile(this.file, 'utf8');
+      mode = (await stat(this.file)).mode & 0o777;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+    }
+    const next = replaceHostKeys(old, names, keyLine);
+    const tmp = `${this.file}.3rc-${process.pid}.tmp`;
+    await writeFile(tmp, next.text, { mode });
+    await rename(tmp, this.file);
+    return { removed: next.removed };
+  }
 }

@@ -3,6 +3,7 @@
  * iPXE script and kickstart. `HostSpec` from core/types fits `BootHost` as is (name, macs, ip);
  * the optional fields refine the network and the install.
  */
+import { knownHostsName } from '../known-hosts.js';
 import type { TemplateVars } from './template.js';
 import { checkName } from './path-jail.js';
 import { isIpv4, macForUrl, normalizeMac } from './dhcp-codec.js';
@@ -32,6 +33,13 @@ export interface BootHost {
   gateway?: string;
   dns?: string[];
   install?: InstallSpec;
+  /** Where the controller reaches it over SSH (HostSpec.ssh); default its address, port 22. */
+  ssh?: { host: string; port: number };
+}
+
+/** The known_hosts name the SSH driver looks the host up by. */
+export function sshNamesOf(h: BootHost): string[] {
+  return [knownHostsName(h.ssh?.host ?? h.ip, h.ssh?.port ?? 22)];
 }
 
 export type InstallDefaults = Required<InstallSpec>;
@@ -131,6 +139,8 @@ export interface RenderContext {
   baseUrl: string;
   net: NetworkDefaults;
   install: InstallDefaults;
+  /** Installed for root by the kickstart (one OpenSSH public key line); '' when not configured. */
+  controllerPublicKey?: string;
 }
 
 const fileUrl = (base: string, path: string) => `${base}/files/${checkName(path)}`;
@@ -182,5 +192,6 @@ export function kickstartVars(h: BootHost, mac: string | undefined, ctx: RenderC
     timezone: i.timezone,
     callbackUrl,
     controller: ctx.baseUrl,
+    controllerPublicKey: ctx.controllerPublicKey ?? '',
   };
 }

@@ -17,10 +17,15 @@ import { EventEmitter } from 'node:events';
 import type { Clock, Logger } from '../../env/env.js';
 import { classifyClient, DEFAULT_BOOT_FILES, selectBootFile, type BootFileNames } from './boot-select.js';
 import {
-  decodeRequest, DhcpDecodeError, encodeReply, ipToBytes, MSG, normalizeMac, OPT, optIps, optText, optU32, optU8,
+  decodeRequest, DhcpDecodeError, encodeReply, ipToBytes, MSG, normalizeMac, OPT, optText, optU8,
   type DhcpReply, type DhcpRequest, type DropReason,
 } from './dhcp-codec.js';
+import { buildOfferAck } from './dhcp-reply.js';
+import { definedOnly } from './defined-only.js';
+import { KeyedRateLimiter } from './rate-limit.js';
 import { bindUdp } from './udp.js';
+
+export { definedOnly } from './defined-only.js';
 
 export interface DhcpHost {
   mac: string;
@@ -57,6 +62,14 @@ export interface DhcpServerOptions {
    * on the core) overflowed it and requests were lost before we could read them.
    */
   recvBufferBytes?: number;
+  /**
+   * Requests handled per client MAC (chaddr): a token bucket, default DEFAULT_PER_MAC_LIMIT.
+   * Over it a request is dropped unanswered and counted (`rateLimited`), so one broken or
+   * hostile client cannot take the server's time from the others. null: no limit (benchmarks).
+   */
+  perMacLimit?: { burst: number; refillMs: number } | null;
+  /** MACs whose rate is remembered at most (least recently seen forgotten first); default 4096. */
+  maxTrackedMacs?: number;
   log: Logger;
   clock: Clock;
 }
@@ -82,6 +95,10 @@ export interface DhcpStats {
   /** Valid packets we chose not to answer (REQUEST for another server...). */
   ignored: number;
   sendErrors: number;
+  /** Requests dropped by the per-MAC limit; MACs tracked now; MACs forgotten to stay in bounds. */
+  rateLimited: number;
+  trackedMacs: number;
+  evictedMacs: number;
   dropped: Partial<Record<DropReason, number>>;
   droppedTotal: number;
 }
@@ -112,6 +129,10 @@ interface HostEntry {
 const TEMPLATE_REQUEST = { xid: 0, flags: 0, giaddr: '0.0.0.0', ciaddr: '0.0.0.0', inform: false } as const;
 const DEFAULT_RECV_BUFFER = 4 << 20;
 
+/** A PXE boot asks twice (ROM, then iPXE: DISCOVER + REQUEST each) within seconds; a retrying client once per 2 s. */
+export const DEFAULT_PER_MAC_LIMIT = { burst: 4, refillMs: 2000 } as const;
+export const DEFAULT_MAX_TRACKED_MACS = 4096;
+
 const UNKNOWN_LOG_INTERVAL_MS = 60_000;
 const UNKNOWN_LOG_MAX = 1024;
 
@@ -124,12 +145,13 @@ export class DhcpServer extends EventEmitter {
   private readonly leases = new Map<string, Lease>();
   private readonly unknownLogged = new Map<string, number>();
   private readonly log: Logger;
+  private readonly limiter?: KeyedRateLimiter;
   private listenSock?: dgram.Socket;
   private sendSock?: dgram.Socket;
   private boundPort = 0;
   private readonly counters: DhcpStats = {
     received: 0, requests: 0, offers: 0, acks: 0, naks: 0, releases: 0, declines: 0, informs: 0,
-    unknownMac: 0, ignored: 0, sendErrors: 0, dropped: {}, droppedTotal: 0,
+    unknownMac: 0, ignored: 0, sendErrors: 0, rateLimited: 0, trackedMacs: 0, evictedMacs: 0, dropped: {}, droppedTotal: 0,
   };
 
   constructor(options: DhcpServerOptions) {
@@ -144,6 +166,10 @@ export class DhcpServer extends EventEmitter {
       ...definedOnly(options),
     };
     this.files = { ...DEFAULT_BOOT_FILES, ...options.bootFiles };
+    const limit = options.perMacLimit === undefined ? DEFAULT_PER_MAC_LIMIT : options.perMacLimit;
+    if (limit !== null) {
+      this.limiter = new KeyedRateLimiter(options.clock, { ...limit, maxKeys: options.maxTrackedMacs ?? DEFAULT_MAX_TRACKED_MACS });
+    }
     this.log = options.log.child({ component: 'pxe-dhcp' });
     // We never emit 'error'; should anything else do so, it must not throw out of a handler.
     this.on('error', (e: unknown) => this.log.error({ err: String(e) }, 'dhcp server error'));
@@ -181,7 +207,8 @@ export class DhcpServer extends EventEmitter {
   }
 
   stats(): DhcpStats {
-    return { ...this.counters, dropped: { ...this.counters.dropped } };
+    const l = this.limiter?.stats();
+    return { ...this.counters, trackedMacs: l?.tracked ?? 0, evictedMacs: l?.evicted ?? 0, dropped: { ...this.counters.dropped } };
   }
 
   get port(): number {
@@ -231,6 +258,10 @@ export class DhcpServer extends EventEmitter {
     try {
       const req = decodeRequest(buf);
       this.counters.requests++;
+      if (this.limiter && !this.limiter.take(req.chaddr)) {
+        this.counters.rateLimited++;
+        return undefined;
+      }
       return this.answer(req, rinfo);
     } catch (e) {
       const reason: DropReason = e instanceof DhcpDecodeError ? e.reason : 'internal-error';
@@ -338,13 +369,13 @@ export class DhcpServer extends EventEmitter {
     });
     if (req.type === MSG.INFORM) {
       const fields = { xid: req.xid, flags: req.flags, giaddr: req.giaddr, ciaddr: req.ciaddr, inform: true };
-      return this.route(encodeReply(this.buildReply(fields, host, type, boot)), req, rinfo, false, boot?.file);
+      return this.route(encodeReply(buildOfferAck(this.opts, fields, host, type, boot)), req, rinfo, false, boot?.file);
     }
     const templates = entry.templates[type];
     const key = boot?.file ?? null;
     let template = templates.get(key);
     if (!template) {
-      template = encodeReply(this.buildReply(TEMPLATE_REQUEST, host, type, boot));
+      template = encodeReply(buildOfferAck(this.opts, TEMPLATE_REQUEST, host, type, boot));
       templates.set(key, template);
     }
     const packet = Buffer.allocUnsafe(template.length);
@@ -353,47 +384,6 @@ export class DhcpServer extends EventEmitter {
     packet.writeUInt16BE(req.flags & 0xffff, 10);
     if (req.giaddr !== '0.0.0.0') ipToBytes(req.giaddr).copy(packet, 24);
     return this.route(packet, req, rinfo, false, boot?.file);
-  }
-
-  /** The OFFER/ACK (or INFORM's ACK) for `req`: the options in the order clients have always seen. */
-  private buildReply(
-    req: { xid: number; flags: number; giaddr: string; ciaddr: string; inform: boolean },
-    host: DhcpHost,
-    type: typeof MSG.OFFER | typeof MSG.ACK,
-    boot: ReturnType<typeof selectBootFile>,
-  ): DhcpReply {
-    const o = this.opts;
-    const options: Array<[number, Buffer]> = [
-      [OPT.MSG_TYPE, optU8(type)],
-      [OPT.SERVER_ID, ipToBytes(o.address)],
-    ];
-    const inform = req.inform;
-    if (!inform) {
-      const lease = o.leaseSeconds;
-      options.push([OPT.LEASE_TIME, optU32(lease)], [OPT.T1, optU32(Math.floor(lease / 2))], [OPT.T2, optU32(Math.floor((lease * 7) / 8))]);
-    }
-    options.push([OPT.SUBNET_MASK, ipToBytes(host.netmask ?? o.netmask)]);
-    const router = host.router ?? o.router;
-    if (router) options.push([OPT.ROUTER, optIps([router])]);
-    if (o.dns?.length) options.push([OPT.DNS, optIps(o.dns)]);
-    if (host.hostname) options.push([OPT.HOSTNAME, optText(host.hostname)]);
-    if (o.domain) options.push([OPT.DOMAIN, optText(o.domain)]);
-    if (boot) {
-      options.push([OPT.TFTP_SERVER, optText(o.nextServer)], [OPT.BOOTFILE, optText(boot.file)]);
-      // No option 60 "PXEClient" without option 43: EDK2 (OVMF, most UEFI servers) then asks a
-      // boot server on UDP 4011 and fails with PXE-E16. The boot file alone is what PXE needs.
-    }
-    return {
-      xid: req.xid,
-      flags: req.flags,
-      ciaddr: inform ? req.ciaddr : '0.0.0.0',
-      yiaddr: inform ? '0.0.0.0' : host.ip,
-      siaddr: boot ? o.nextServer : '0.0.0.0',
-      giaddr: req.giaddr,
-      chaddr: host.mac,
-      file: boot && boot.file.length < 128 ? boot.file : '',
-      options,
-    };
   }
 
   /** RFC 2131 4.1: relay first; a client that has an address gets unicast; else broadcast. */
@@ -438,9 +428,4 @@ function hostEntry(h: DhcpHost): HostEntry {
   ipToBytes(h.ip); // a bad entry throws before anything changes
   const mac = normalizeMac(h.mac);
   return { host: { ...h, mac }, templates: { [MSG.OFFER]: new Map(), [MSG.ACK]: new Map() } };
-}
-
-/** Options with undefined values removed, so `{ leaseSeconds: undefined }` keeps the default. */
-export function definedOnly<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

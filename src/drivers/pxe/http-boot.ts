@@ -1,9 +1,12 @@
 /**
  * The HTTP side of a network install, as a fastify plugin:
  *   GET  /boot/<mac>.ipxe        per-host iPXE script (install, or local boot when netboot is off)
- *   GET  /ks/<host>.cfg          kickstart with a one-time callback token
+ *   GET  /ks/<host>.cfg          kickstart with a one-time callback token, only to the address
+ *                                leased to the host being reinstalled (tokens.ts)
  *   GET  /files/*                kernel, initrd, images (single-range Range support)
- *   POST|GET /callback/<host>?token=   install complete: one use per token
+ *   POST|GET /callback/<host>?token=&mac=   install complete: one use per token, from the leased
+ *                                address, for the MAC that netbooted, while netboot is on; may
+ *                                carry the new ed25519 host key (`hostkey`), recorded in known_hosts
  * `buildBootHttp` wraps it in its own fastify instance (no listen), so tests use inject().
  * Templates are read per request, so an edited template applies to the next boot.
  */
@@ -11,18 +14,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Clock, Logger } from '../../env/env.js';
-import { ipxeVars, kickstartVars, type BootHost, type BootHostTable, type RenderContext } from './boot-hosts.js';
+import { parseEd25519KeyLine, type KnownHostsStore } from '../known-hosts.js';
+import { ipxeVars, kickstartVars, sshNamesOf, type BootHost, type BootHostTable, type RenderContext } from './boot-hosts.js';
 import { isMac, normalizeMac } from './dhcp-codec.js';
 import { sendFile } from './http-files.js';
 import { renderTemplate, TemplateError } from './template.js';
-import type { OneTimeTokens } from './tokens.js';
+import { REFUSAL_TEXT, type InstallTokens } from './tokens.js';
 
 export type HttpMilestone = 'http' | 'kickstart' | 'callback';
 
 export interface HttpBootDeps {
   hosts: BootHostTable;
-  tokens: OneTimeTokens;
+  tokens: InstallTokens;
   render: RenderContext;
+  /** Where a reinstalled host's new host key is recorded; absent: the key is only logged. */
+  knownHosts?: KnownHostsStore;
   /** Folder with host.ipxe.tpl and local-boot.ipxe.tpl. */
   pxeTemplates: string;
   /** Folder with <template>.ks.tpl. */
@@ -43,6 +49,8 @@ export interface HttpStats {
   files: number;
   callbacks: number;
   rejectedCallbacks: number;
+  refusedKickstarts: number;
+  hostKeysRecorded: number;
   notFound: number;
   renderErrors: number;
 }
@@ -55,8 +63,13 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
 
   // Installers post the callback with whatever body curl/wget adds (even broken JSON); no route
   // reads a body, so every body is discarded unparsed. Encapsulated: the parent app keeps its parsers.
+  // The callback's form (curl --data-urlencode) or plain-text body carries the host key.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
+  app.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => done(null, { text: body }));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) =>
+    done(null, { form: new URLSearchParams(body as string) }),
+  );
 
   const render = async (file: string, vars: Parameters<typeof renderTemplate>[1], escape: 'ipxe' | 'kickstart') => {
     const tpl = await readFile(file, 'utf8');
@@ -91,11 +104,16 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
       stats.notFound++;
       return reply.code(404).send({ error: 'unknown host' });
     }
-    const token = d.tokens.current(host.name) ?? d.tokens.issue(host.name);
-    const callbackUrl = `${d.render.baseUrl}/callback/${host.name}?token=${token}`;
+    const grant = d.tokens.forKickstart(host.name, { from: req.ip, isNetbootEnabled: d.isNetbootEnabled });
+    if ('refused' in grant) {
+      stats.refusedKickstarts++;
+      log.warn({ host: host.name, from: req.ip, reason: grant.refused }, 'kickstart refused');
+      return reply.code(403).type('text/plain; charset=utf-8').send(`# 3RC: kickstart refused: ${REFUSAL_TEXT[grant.refused]}\n`);
+    }
+    const callbackUrl = `${d.render.baseUrl}/callback/${host.name}?token=${grant.token}`;
     const template = host.install?.template ?? d.render.install.template;
     try {
-      const vars = kickstartVars(host, host.macs[0], d.render, callbackUrl);
+      const vars = kickstartVars(host, grant.lease.mac, d.render, callbackUrl);
       const body = await render(join(d.kickstartTemplates, `${template}.ks.tpl`), vars, 'kickstart');
       stats.kickstarts++;
       d.milestone(host.name, 'kickstart', `template ${template}`);
@@ -120,7 +138,7 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
   } });
 
   const callback = async (
-    req: { params: { host: string }; query: { token?: string }; method: string; ip: string },
+    req: { params: { host: string }; query: CallbackQuery; body?: unknown; method: string; ip: string },
     reply: import('fastify').FastifyReply,
   ) => {
     const host = d.hosts.byName(req.params.host);
@@ -128,24 +146,43 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
       stats.rejectedCallbacks++;
       return reply.code(404).send({ error: 'unknown host' });
     }
-    const token = typeof req.query.token === 'string' ? req.query.token : '';
-    const result = token ? d.tokens.consume(host.name, token) : 'invalid';
-    if (result !== 'ok') {
+    const { token, mac, hostKey } = callbackFields(req.query, req.body);
+    const refuse = (code: number, result: string, error: string) => {
       stats.rejectedCallbacks++;
-      log.warn({ host: host.name, from: req.ip, result }, 'install callback refused');
-      const code = result === 'used' ? 409 : 403;
-      return reply.code(code).send({ error: result === 'used' ? 'token already used' : `token ${result}` });
-    }
+      log.warn({ host: host.name, from: req.ip, mac, result, reason: error }, 'install callback refused');
+      return reply.code(code).send({ error });
+    };
+    // Checked before the token: a malformed key must not use the token up.
+    const key = hostKey === undefined ? undefined : parseEd25519KeyLine(hostKey);
+    if (key && !key.ok) return refuse(400, 'bad-host-key', `host key refused: ${key.reason}`);
+    const result = token ? d.tokens.consume(host.name, token, { from: req.ip, mac, isNetbootEnabled: d.isNetbootEnabled }) : 'invalid';
+    if (result !== 'ok') return refuse(result === 'used' ? 409 : 403, result, REFUSAL_TEXT[result]);
     stats.callbacks++;
-    log.info({ host: host.name, from: req.ip }, 'install complete callback');
+    let keyNote = 'no host key reported';
+    if (key?.ok && d.knownHosts) {
+      const names = sshNamesOf(host);
+      try {
+        const r = await d.knownHosts.replace(names, key.key);
+        stats.hostKeysRecorded++;
+        keyNote = `host key recorded for ${names.join(',')}`;
+        log.info({ host: host.name, names, replaced: r.removed, key: key.key }, 'new host key recorded in known_hosts');
+      } catch (e) {
+        keyNote = 'host key NOT recorded (see log)';
+        log.error({ host: host.name, file: d.knownHosts.file, err: String(e) }, 'could not record the new host key');
+      }
+    } else if (key?.ok) {
+      keyNote = 'host key reported, no known_hosts store configured';
+      log.warn({ host: host.name, key: key.key }, 'new host key not recorded: no known_hosts store');
+    }
+    log.info({ host: host.name, from: req.ip, mac }, 'install complete callback');
     d.onInstallComplete(host);
-    d.milestone(host.name, 'callback', `from ${req.ip}`);
+    d.milestone(host.name, 'callback', `from ${req.ip}, ${keyNote}`);
     // iPXE's `chain` executes what it fetches: answer GET with a harmless script.
     if (req.method === 'GET') return reply.type(IPXE_TYPE).send('#!ipxe\necho 3RC: install recorded\nexit 0\n');
     return reply.send({ ok: true, host: host.name });
   };
-  app.post<{ Params: { host: string }; Querystring: { token?: string } }>('/callback/:host', (req, reply) => callback(req, reply));
-  app.get<{ Params: { host: string }; Querystring: { token?: string } }>('/callback/:host', (req, reply) => callback(req, reply));
+  app.post<{ Params: { host: string }; Querystring: CallbackQuery }>('/callback/:host', (req, reply) => callback(req, reply));
+  app.get<{ Params: { host: string }; Querystring: CallbackQuery }>('/callback/:host', (req, reply) => callback(req, reply));
 
   function renderFailed(e: unknown, host: string, reply: import('fastify').FastifyReply) {
     stats.renderErrors++;
@@ -156,7 +193,25 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
 };
 
 export function newHttpStats(): HttpStats {
-  return { scripts: 0, kickstarts: 0, files: 0, callbacks: 0, rejectedCallbacks: 0, notFound: 0, renderErrors: 0 };
+  return { scripts: 0, kickstarts: 0, files: 0, callbacks: 0, rejectedCallbacks: 0, refusedKickstarts: 0, hostKeysRecorded: 0, notFound: 0, renderErrors: 0 };
+}
+
+type CallbackQuery = { token?: string; mac?: string; hostkey?: string };
+
+/** token, MAC and host key from the query, a form body (curl --data-urlencode) or a plain-text body (the key). */
+function callbackFields(query: CallbackQuery, body: unknown): { token?: string; mac?: string; hostKey?: string } {
+  const form = (body as { form?: URLSearchParams } | undefined)?.form;
+  const text = (body as { text?: string } | undefined)?.text;
+  const pick = (name: keyof CallbackQuery) => {
+    const q = query[name];
+    return typeof q === 'string' ? q : (form?.get(name) ?? undefined);
+  };
+  const rawMac = pick('mac');
+  return {
+    token: pick('token'),
+    mac: rawMac !== undefined && isMac(rawMac) ? normalizeMac(rawMac) : undefined,
+    hostKey: pick('hostkey') ?? text,
+  };
 }
 
 /** A standalone fastify instance with the plugin registered (does not listen). */

@@ -14,7 +14,8 @@ import { DhcpServer, type DhcpStats, type LeaseEvent } from './dhcp-server.js';
 import { buildBootHttp, newHttpStats, type HttpStats } from './http-boot.js';
 import { realRoot } from './path-jail.js';
 import { TftpServer, type TftpStats, type TransferEvent } from './tftp-server.js';
-import { OneTimeTokens } from './tokens.js';
+import { KnownHostsStore } from '../known-hosts.js';
+import { InstallTokens } from './tokens.js';
 
 export type { BootHost, InstallSpec } from './boot-hosts.js';
 
@@ -60,8 +61,17 @@ export interface BootServicesConfig {
   install?: InstallSpec;
   /** URL the booting machines use to reach the HTTP server; default http://address:httpPort. */
   publicUrl?: string;
-  /** `workers`: TFTP transfer threads (default one per core, 0 = on the main thread). */
-  tftp?: { maxTransfers?: number; timeoutMs?: number; maxRetries?: number; maxBlksize?: number; workers?: number };
+  /**
+   * `workers`: TFTP transfer threads (default one per core, 0 = on the main thread);
+   * `maxPerSource`: transfers one client address may hold (default 8) within `maxTransfers` (256).
+   */
+  tftp?: { maxTransfers?: number; maxPerSource?: number; timeoutMs?: number; maxRetries?: number; maxBlksize?: number; workers?: number };
+  /** DHCP requests per client MAC: token bucket (default burst 4, one more per 2 s; null: off), MACs tracked (4096). */
+  dhcp?: { perMac?: { burst: number; refillSeconds: number } | null; maxTrackedMacs?: number };
+  /** OpenSSH public key line the kickstart installs for root (the controller's own key). */
+  controllerPublicKey?: string;
+  /** known_hosts file where a reinstalled host's new key is recorded (the SSH driver's file). */
+  knownHostsFile?: string;
   /** Default: the repository's `pxe/` and `kickstart/` folders. */
   pxeTemplates?: string;
   kickstartTemplates?: string;
@@ -92,7 +102,9 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
   events.on('error', (e: unknown) => log.error({ err: String(e) }, 'boot services listener error'));
   const table = new BootHostTable(cfg.hosts);
   const net = { netmask: cfg.netmask ?? '255.255.255.0', gateway: cfg.gateway, dns: cfg.dns };
-  const tokens = new OneTimeTokens(cfg.clock, cfg.tokenTtlMs);
+  const tokens = new InstallTokens(cfg.clock, cfg.tokenTtlMs);
+  if (!cfg.controllerPublicKey) log.warn({}, 'pxe.controllerPublicKey is not set: reinstalled hosts will not accept the controller over SSH');
+  if (!cfg.knownHostsFile) log.warn({}, 'no known_hosts file for the boot services: new host keys of reinstalled hosts are not recorded');
   const bins = {
     bios: cfg.bootBinaries?.bios ?? DEBIAN_IPXE.bios,
     efiX64: cfg.bootBinaries?.efiX64 ?? DEBIAN_IPXE.efiX64,
@@ -119,12 +131,13 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
     // The DHCP server needs the HTTP base before the HTTP port is known when httpPort is 0:
     // HTTP starts first.
     const dhcpRef: { server?: DhcpServer } = {};
-    const render = { baseUrl: '', net, install: { ...DEFAULT_INSTALL, ...cfg.install } };
+    const render = { baseUrl: '', net, install: { ...DEFAULT_INSTALL, ...cfg.install }, controllerPublicKey: cfg.controllerPublicKey };
     const app = await buildBootHttp(
       {
         hosts: table,
         tokens,
         render,
+        knownHosts: cfg.knownHostsFile ? new KnownHostsStore(cfg.knownHostsFile) : undefined,
         pxeTemplates: cfg.pxeTemplates ?? `${REPO}pxe`,
         kickstartTemplates: cfg.kickstartTemplates ?? `${REPO}kickstart`,
         filesRoot: await realRoot(cfg.filesRoot),
@@ -169,6 +182,8 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
       bootFiles,
       httpBase: baseUrl,
       hosts: table.dhcpEntries(net),
+      perMacLimit: perMacLimit(cfg.dhcp),
+      maxTrackedMacs: cfg.dhcp?.maxTrackedMacs,
       log,
       clock: cfg.clock,
     });
@@ -177,6 +192,8 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
     dhcpRef.server = dhcp;
     dhcp.on('lease', (l: LeaseEvent) => {
       const host = table.byMac(l.mac);
+      // The install token goes to this MAC and address only, and only while it netboots.
+      if (host && dhcp.isNetbootEnabled(l.mac)) tokens.bindLease(host.name, { mac: l.mac, ip: l.ip });
       if (host) milestone(host.name, 'dhcp', `${l.ip} ${l.mac}${l.bootFile ? ` boot ${l.bootFile}` : ''}`);
       events.emit('lease', l);
     });
@@ -205,4 +222,11 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
     for (const s of started.reverse()) await s.stop().catch(() => undefined);
     throw new RrcError('RRC_ERR_DRIVER', `boot services failed to start: ${errorText(e)}`, { cause: e });
   }
+}
+
+/** The config's per-MAC limit in the DHCP server's terms (undefined: its default). */
+function perMacLimit(d: BootServicesConfig['dhcp']): { burst: number; refillMs: number } | null | undefined {
+  if (d?.perMac === undefined) return undefined;
+  if (d.perMac === null) return null;
+  return { burst: d.perMac.burst, refillMs: d.perMac.refillSeconds * 1000 };
 }

@@ -15,12 +15,12 @@
  * keeps it on this thread). Every handler is wrapped so that a bad datagram is dropped and
  * counted, never fatal; a worker that dies fails only its own transfers.
  */
-import { definedOnly } from './dhcp-server.js';
 import dgram from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Clock, Logger } from '../../env/env.js';
+import { definedOnly } from './defined-only.js';
 import { checkName, JailError, OPEN_READ_NOFOLLOW, realRoot, resolveInRoot } from './path-jail.js';
 import { encodeError, ERR, MAX_BLKSIZE, negotiate, OP, parseRequest, TftpDecodeError, type TftpRequest } from './tftp-codec.js';
 import { bytesSource, fdSource, toNetascii, Transfer, type TransferSpec } from './tftp-transfer.js';
@@ -36,6 +36,12 @@ export interface TftpServerOptions {
   /** Exact name -> trusted absolute path, for binaries that live outside the root (Debian's ipxe). */
   files?: Record<string, string>;
   maxTransfers?: number;
+  /**
+   * Transfers one source address may hold at once (default 8). A PXE client runs one transfer
+   * at a time; without this bound one address flooding RRQs filled every slot of maxTransfers
+   * and other hosts' boots were refused until its transfers timed out.
+   */
+  maxPerSource?: number;
   /**
    * Worker threads that run the transfers (default: the number of cores). 0 runs them on the
    * server's thread, the only mode in which the injected `clock` also drives retransmissions
@@ -84,6 +90,8 @@ export interface TftpStats {
 
 /** 256 transfers: a 200-host PXE storm completes (bench/results/pxe.md); 32 refused half of it. */
 export const DEFAULT_MAX_TRANSFERS = 256;
+/** Per source address: room for a client retrying while its previous transfer still times out. */
+export const DEFAULT_MAX_PER_SOURCE = 8;
 
 /** What an accepted request reads: an open file (octet) or converted bytes (netascii). */
 interface Opened {
@@ -96,6 +104,8 @@ interface Opened {
 interface Active {
   file: string;
   client: string;
+  /** The client's address, whose per-source count this transfer holds. */
+  source: string;
   rrq: Buffer;
   blksize: number;
   startedAt: number;
@@ -114,6 +124,8 @@ export class TftpServer extends EventEmitter {
   /** Transfers started and not yet ended (on this thread or in a worker). */
   private readonly transfers = new Set<Active>();
   private reserved = 0;
+  /** Source address -> transfers it holds (opening or running); no entry at zero, so bounded by maxTransfers. */
+  private readonly perSource = new Map<string, number>();
   /**
    * `address:port` -> the RRQ being served to that client (opening or running). A client that
    * does not hear back in time sends the same RRQ again from the same port (busybox after 100 ms);
@@ -129,7 +141,7 @@ export class TftpServer extends EventEmitter {
   constructor(options: TftpServerOptions) {
     super();
     this.o = {
-      maxTransfers: DEFAULT_MAX_TRANSFERS, workers: availableParallelism(), timeoutMs: 1000, maxRetries: 5, maxBlksize: MAX_BLKSIZE,
+      maxTransfers: DEFAULT_MAX_TRANSFERS, maxPerSource: DEFAULT_MAX_PER_SOURCE, workers: availableParallelism(), timeoutMs: 1000, maxRetries: 5, maxBlksize: MAX_BLKSIZE,
       maxClientTimeoutS: 5, netasciiMaxBytes: 8 << 20, ...definedOnly(options),
     };
     this.log = options.log.child({ component: 'pxe-tftp' });
@@ -218,16 +230,35 @@ export class TftpServer extends EventEmitter {
     this.counters.requests++;
     if (req.op === OP.WRQ) return this.refuse(rinfo, ERR.ACCESS, 'write requests are not accepted', 'write');
     if (req.mode !== 'octet' && req.mode !== 'netascii') return this.refuse(rinfo, ERR.ILLEGAL_OP, 'unsupported mode', 'bad-mode');
+    // Per source first: a flooding address is told about its own limit, not that the server is full.
+    const held = this.perSource.get(rinfo.address) ?? 0;
+    if (held >= this.o.maxPerSource) {
+      return this.refuse(rinfo, ERR.UNDEFINED, `too many transfers from ${rinfo.address} (limit ${this.o.maxPerSource}), retry later`, 'per-source-limit');
+    }
     if (this.reserved >= this.o.maxTransfers) return this.refuse(rinfo, ERR.UNDEFINED, 'server busy, retry later', 'busy');
     this.reserved++; // held from here so that slow opens cannot exceed the bound
+    this.perSource.set(rinfo.address, held + 1);
     this.serving.set(client, buf);
     const peer = { address: rinfo.address, port: rinfo.port };
     this.openTransfer(req, peer, client, buf).catch((e: unknown) => this.notStarted(e, req, peer, client, buf));
   }
 
+  /** A slot of maxTransfers and of its source's share given back. */
+  private unreserve(source: string): void {
+    this.reserved--;
+    const n = (this.perSource.get(source) ?? 1) - 1;
+    if (n > 0) this.perSource.set(source, n);
+    else this.perSource.delete(source);
+  }
+
+  /** Transfers held per source address now (tests, status). */
+  heldBySource(address: string): number {
+    return this.perSource.get(address) ?? 0;
+  }
+
   /** A request accepted but never started (jail, open, bind): its slot back, the client told why. */
   private notStarted(e: unknown, req: TftpRequest, peer: { address: string; port: number }, client: string, rrq: Buffer): void {
-    this.reserved--;
+    this.unreserve(peer.address);
     this.release(client, rrq);
     if (e instanceof JailError) {
       this.refuse(peer, e.violation ? ERR.ACCESS : ERR.NOT_FOUND, e.violation ? 'access violation' : 'file not found', e.reason);
@@ -279,7 +310,7 @@ export class TftpServer extends EventEmitter {
       maxRetries: this.o.maxRetries,
       oack: Object.keys(n.ack).length > 0 ? n.ack : undefined,
     };
-    const a: Active = { file: req.filename, client, rrq, blksize: n.blksize, startedAt: this.o.clock.now(), fh: src.fh };
+    const a: Active = { file: req.filename, client, source: peer.address, rrq, blksize: n.blksize, startedAt: this.o.clock.now(), fh: src.fh };
     try {
       if (!this.sock) throw new RefusedError(ERR.UNDEFINED, 'server stopping', 'stopping');
       const handed = this.pool?.dispatch(this.o.address, spec, { fd: src.fh?.fd, data: src.data }, (o) => {
@@ -313,7 +344,7 @@ export class TftpServer extends EventEmitter {
   /** Called once per started transfer when it ends, whatever the outcome. */
   private ended(a: Active, bytes: number, error: string | undefined): void {
     this.transfers.delete(a);
-    this.reserved--;
+    this.unreserve(a.source);
     this.release(a.client, a.rrq);
     void a.fh?.close().catch(() => undefined); // the transfer is over: nothing reads it any more
     const now = this.o.clock.now();

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeDhcp, MSG, OPT } from '../../../src/drivers/pxe/dhcp-codec.js';
 import { startBootServices, type BootMilestone, type BootServices } from '../../../src/drivers/pxe/index.js';
 import { isRrcError } from '../../../src/errors.js';
-import { requirePeers, run } from '../../helpers/netns/netns.js';
+import { requirePeers, run } from '../../lab/netns/netns.js';
 import { clientPacket, ipxeEfiDiscover } from '../../unit/pxe/dhcp-packets.js';
 import { recordingLogger, tempDir, udpPeer, waitFor, wallClock } from '../../unit/pxe/support.js';
 
@@ -55,6 +55,7 @@ describe('startBootServices on 127.0.0.1', () => {
   }
 
   it('walks DHCP, TFTP, HTTP, kickstart and callback; netboot is then off', async () => {
+    svc.issueToken('node-1'); // a reinstall starts: the lease that follows binds the token
     const offer = await dhcp(clientPacket({ type: MSG.DISCOVER, mac: MAC, arch: 0, vendorClass: 'PXEClient:Arch:00000:UNDI:002001' }));
     assert.equal(offer.options.get(OPT.BOOTFILE)?.toString(), 'undionly.kpxe');
     const ack = await dhcp(clientPacket({ type: MSG.REQUEST, mac: MAC, requestedIp: '127.0.0.1', serverId: '127.0.0.1', arch: 0 }));
@@ -81,7 +82,7 @@ describe('startBootServices on 127.0.0.1', () => {
     assert.equal(await kernel.text(), 'ern');
 
     const ks = await (await fetch(ksUrl)).text();
-    const callback = /curl -fsS -X POST '([^']+)'/.exec(ks)?.[1] ?? '';
+    const callback = `${/curl .* '([^']+)' && break/.exec(ks)?.[1] ?? ''}&mac=${MAC}`;
     assert.ok(callback.startsWith(`${svc.baseUrl}/callback/node-1?token=`), ks);
     assert.equal((await fetch(callback, { method: 'POST' })).status, 200);
     assert.equal((await fetch(callback, { method: 'POST' })).status, 409);

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
-import { cleanupStaleNetns, createNetnsPair, NETNS_PREFIX, requirePeers, run, type NetnsPair } from '../../helpers/netns/netns.js';
+import { cleanupStaleNetns, createNetnsPair, NETNS_PREFIX, requirePeers, run, type NetnsPair } from '../../lab/netns/netns.js';
 import { tempDir, waitFor } from '../../unit/pxe/support.js';
 
 const KNOWN = { mac: '52:54:00:5e:00:01', hostname: 'node-1' };

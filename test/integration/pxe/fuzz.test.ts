@@ -13,7 +13,7 @@ import { decodeDhcp, MSG } from '../../../src/drivers/pxe/dhcp-codec.js';
 import { DhcpServer } from '../../../src/drivers/pxe/dhcp-server.js';
 import { encodeRequest, OP } from '../../../src/drivers/pxe/tftp-codec.js';
 import { TftpServer, type TransferEvent } from '../../../src/drivers/pxe/tftp-server.js';
-import { run } from '../../helpers/netns/netns.js';
+import { run } from '../../lab/netns/netns.js';
 import { clientPacket } from '../../unit/pxe/dhcp-packets.js';
 import { recordingLogger, tempDir, udpPeer, waitFor, wallClock } from '../../unit/pxe/support.js';
 import { dhcpCase, Fuzz, prng, tftpCase, transferCase } from './fuzz-gen.js';
@@ -72,10 +72,13 @@ describe(`fuzz: ${TOTAL} datagrams, seed ${SEED}`, { timeout: 180_000 }, () => {
     dhcp = new DhcpServer({
       address: '127.0.0.1', port: 0, netmask: '255.0.0.0', httpBase: 'http://127.0.0.1:8080',
       hosts: [{ mac: KNOWN_MAC, ip: '127.0.0.1', hostname: 'fuzz-1' }], log, clock: wallClock,
+      // Every fuzz datagram comes from one MAC and one address: the per-client limits (tested in
+      // flood-netns.test.ts) would answer most of them with a refusal before the parser sees them.
+      perMacLimit: null,
     });
     tftp = new TftpServer({
       address: '127.0.0.1', port: 0, root, files: { 'undionly.kpxe': '/usr/lib/ipxe/undionly.kpxe' },
-      maxTransfers: 16, timeoutMs: 100, maxRetries: 1, log, clock: wallClock,
+      maxTransfers: 16, maxPerSource: 16, timeoutMs: 100, maxRetries: 1, log, clock: wallClock,
     });
     tftp.on('transfer-start', (e: TransferEvent) => served.add(e.file));
     await dhcp.start();

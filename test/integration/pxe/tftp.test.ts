@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeAck, encodeRequest, OP } from '../../../src/drivers/pxe/tftp-codec.js';
 import { TftpServer, type TransferEvent } from '../../../src/drivers/pxe/tftp-server.js';
-import { requirePeers, run } from '../../helpers/netns/netns.js';
+import { requirePeers, run } from '../../lab/netns/netns.js';
 import { recordingLogger, tempDir, udpPeer, waitFor, wallClock } from '../../unit/pxe/support.js';
 
 describe('TFTP server with real clients', () => {

@@ -71,7 +71,7 @@ function variants(host: DhcpHost): Buffer[] {
 
 describe('DHCP reply templates (performance cache)', () => {
   it('replies byte for byte as before, cold and warm, for every client kind and field', () => {
-    const s = new DhcpServer({ ...O, hosts: HOSTS, log: recordingLogger(), clock: wallClock });
+    const s = new DhcpServer({ ...O, hosts: HOSTS, log: recordingLogger(), clock: wallClock, perMacLimit: null });
     for (let round = 0; round < 3; round++) {
       for (const h of HOSTS) {
         for (const pkt of variants(h)) {
@@ -86,7 +86,7 @@ describe('DHCP reply templates (performance cache)', () => {
   });
 
   it('follows netboot changes and host table changes at once', () => {
-    const s = new DhcpServer({ ...O, hosts: HOSTS, log: recordingLogger(), clock: wallClock });
+    const s = new DhcpServer({ ...O, hosts: HOSTS, log: recordingLogger(), clock: wallClock, perMacLimit: null });
     const h = HOSTS[0]!;
     const pxe = clientPacket({ type: MSG.DISCOVER, mac: h.mac, arch: 0, vendorClass: 'PXEClient:Arch:00000:UNDI:002001' });
     const from = { address: '0.0.0.0', port: 68 };

@@ -1,14 +1,20 @@
-/** The HTTP boot routes through fastify's inject(): scripts, kickstart, files with Range, callback. */
+/**
+ * The HTTP boot routes through fastify's inject(): scripts, kickstart, files with Range, and the
+ * install-complete callback bound to the host being reinstalled (its leased address, its MAC,
+ * its netboot) that records the new host key in known_hosts for that host only.
+ */
 import assert from 'node:assert/strict';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { BootHostTable, DEFAULT_INSTALL, type BootHost } from '../../../src/drivers/pxe/boot-hosts.js';
 import { buildBootHttp, newHttpStats } from '../../../src/drivers/pxe/http-boot.js';
 import { realRoot } from '../../../src/drivers/pxe/path-jail.js';
-import { OneTimeTokens } from '../../../src/drivers/pxe/tokens.js';
-import { recordingLogger, tempDir, wallClock } from './support.js';
+import { InstallTokens } from '../../../src/drivers/pxe/tokens.js';
+import { KnownHostsStore, parseKnownHosts } from '../../../src/drivers/known-hosts.js';
+import { ed25519KeyLine, recordingLogger, tempDir, wallClock } from './support.js';
 
 const BASE = 'http://198.18.0.1:8080';
 const NODE1: BootHost = {
@@ -25,7 +31,7 @@ const NODE1: BootHost = {
     kernelArgs: 'inst.text console=ttyS0,115200',
   },
 };
-const NODE2: BootHost = { name: 'node-2', macs: ['52-54-00-00-00-02'], ip: '198.18.0.12' };
+const NODE2: BootHost = { name: 'node-2', macs: ['52-54-00-00-00-02'], ip: '198.18.0.12', ssh: { host: 'node-2.lab', port: 2222 } };
 const EVIL: BootHost = { name: 'evil', macs: ['52:54:00:00:00:66'], ip: '198.18.0.66', install: { packages: ['ok', 'bad;reboot'] } };
 
 describe('HTTP boot routes', () => {
@@ -34,18 +40,31 @@ describe('HTTP boot routes', () => {
   const netbootOff = new Set<string>();
   const completed: string[] = [];
   const milestones: string[] = [];
-  const tokens = new OneTimeTokens(wallClock);
+  const tokens = new InstallTokens(wallClock);
+  const log = recordingLogger();
+  const knownHostsFile = join(files.path, 'known_hosts');
+  const CONTROLLER_KEY = ed25519KeyLine('3rc@controller');
+  const OTHERS = ['node-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOTHERhostKEYnode1xxxxxxxxxxxxxxxxxxxxxxx', '# a comment', '[other]:2222 ssh-rsa AAAAB3NzaC1yc2E='];
+  /** A reinstall of `host` in progress: token issued, netboot on, DHCP lease of `mac` bound. */
+  const reinstalling = (host: BootHost, mac = host.macs[0]!) => {
+    const token = tokens.issue(host.name);
+    for (const m of host.macs) netbootOff.delete(m.replace(/-/g, ':'));
+    tokens.bindLease(host.name, { mac: mac.replace(/-/g, ':'), ip: host.ip });
+    return token;
+  };
   let app: FastifyInstance;
 
   before(async () => {
     writeFileSync(join(files.path, 'vmlinuz'), blob);
     writeFileSync(join(files.path, 'empty.img'), '');
     symlinkSync('/etc/passwd', join(files.path, 'passwd-link'));
+    writeFileSync(knownHostsFile, [...OTHERS, '[node-2.lab]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOLDkeyOFnode2xxxxxxxxxxxxxxxxxxxxxxxxxx', ''].join('\n'));
     app = await buildBootHttp(
       {
         hosts: new BootHostTable([NODE1, NODE2, EVIL]),
         tokens,
-        render: { baseUrl: BASE, net: { netmask: '255.255.255.0' }, install: DEFAULT_INSTALL },
+        render: { baseUrl: BASE, net: { netmask: '255.255.255.0' }, install: DEFAULT_INSTALL, controllerPublicKey: CONTROLLER_KEY },
+        knownHosts: new KnownHostsStore(knownHostsFile),
         pxeTemplates: join(import.meta.dirname, '../../../pxe'),
         kickstartTemplates: join(import.meta.dirname, '../../../kickstart'),
         filesRoot: await realRoot(files.path),
@@ -55,7 +74,7 @@ describe('HTTP boot routes', () => {
           for (const m of h.macs) netbootOff.add(m);
         },
         milestone: (host, name) => milestones.push(`${host}:${name}`),
-        log: recordingLogger(),
+        log,
         clock: wallClock,
       },
       newHttpStats(),
@@ -85,12 +104,11 @@ describe('HTTP boot routes', () => {
     }
   });
 
-  it('renders the kickstart field by field', async () => {
-    const r = await app.inject({ url: '/ks/node-1.cfg' });
-    assert.equal(r.statusCode, 200);
+  it('renders the kickstart field by field, for the leased address only', async () => {
+    const token = reinstalling(NODE1);
+    const r = await app.inject({ url: '/ks/node-1.cfg', remoteAddress: NODE1.ip });
+    assert.equal(r.statusCode, 200, r.body);
     const lines = r.body.split('\n');
-    const token = tokens.current('node-1');
-    assert.ok(token);
     const has = (l: string) => assert.ok(lines.includes(l), `missing line: ${l}\n${r.body}`);
     assert.equal(lines[0], `# 3RC kickstart for node-1 (52:54:00:00:00:01), generated by the controller at ${BASE}.`);
     has('timezone UTC --utc');
@@ -106,14 +124,34 @@ describe('HTTP boot routes', () => {
     const pk = lines.indexOf('%packages');
     assert.deepEqual(lines.slice(pk + 1, lines.indexOf('%end', pk)), ['@core', 'qemu-kvm', 'libvirt', '-firewalld']);
     has(`for svc in 'libvirtd' 'chronyd'; do`);
-    has(`  curl -fsS -X POST '${BASE}/callback/node-1?token=${token}' && break`);
+    has(`key='${CONTROLLER_KEY}'`);
+    has(`  printf '%s\\n' "$key" >> /root/.ssh/authorized_keys`);
+    has(`  ip -4 -o addr show dev "\${dev##*/}" 2>/dev/null | grep -qF "inet 198.18.0.11/" && mac=$(cat "$dev/address")`);
+    has(`  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" '${BASE}/callback/node-1?token=${token}' && break`);
+    const post = r.body.slice(r.body.indexOf('%post'), r.body.lastIndexOf('%end')).split('\n').slice(1).join('\n');
+    execFileSync('sh', ['-n'], { input: post }); // the %post is valid shell
     assert.ok(milestones.includes('node-1:kickstart'));
     // Rendering again embeds the same outstanding token.
-    assert.ok((await app.inject({ url: '/ks/node-1.cfg' })).body.includes(`token=${token}`));
+    assert.ok((await app.inject({ url: '/ks/node-1.cfg', remoteAddress: NODE1.ip })).body.includes(`token=${token}`));
+  });
+
+  it('refuses the kickstart (and its token) to any other address, before the lease, with no reinstall', async () => {
+    const token = reinstalling(NODE1);
+    const other = await app.inject({ url: '/ks/node-1.cfg', remoteAddress: '198.18.0.66' });
+    assert.equal(other.statusCode, 403);
+    assert.equal(other.body, '# 3RC: kickstart refused: request not from the address leased to the host being reinstalled\n');
+    assert.ok(!other.body.includes(token));
+    const noReinstall = await app.inject({ url: '/ks/node-2.cfg', remoteAddress: NODE2.ip });
+    assert.equal(noReinstall.statusCode, 403);
+    assert.match(noReinstall.body, /no reinstall of this host is in progress/);
+    tokens.issue('node-2'); // reinstall started, no DHCP lease yet
+    assert.match((await app.inject({ url: '/ks/node-2.cfg', remoteAddress: NODE2.ip })).body, /not taken its DHCP lease/);
+    assert.ok(log.records.some((l) => l.msg === 'kickstart refused' && (l.obj as { reason?: string }).reason === 'wrong-address'));
   });
 
   it('uses defaults for a bare host (no gateway -> --nodefroute, default disk and packages)', async () => {
-    const r = await app.inject({ url: '/ks/node-2.cfg' });
+    reinstalling(NODE2);
+    const r = await app.inject({ url: '/ks/node-2.cfg', remoteAddress: NODE2.ip });
     const network = r.body.split('\n').find((l) => l.startsWith('network '))!;
     assert.ok(network.includes('--nodefroute') && !network.includes('--gateway') && !network.includes('--nameserver'), network);
     assert.ok(r.body.includes('ignoredisk --only-use=sda'));
@@ -122,7 +160,8 @@ describe('HTTP boot routes', () => {
   });
 
   it('refuses to render an unsafe value (500, nothing partial)', async () => {
-    const r = await app.inject({ url: '/ks/evil.cfg' });
+    reinstalling(EVIL);
+    const r = await app.inject({ url: '/ks/evil.cfg', remoteAddress: EVIL.ip });
     assert.equal(r.statusCode, 500);
     assert.ok(!r.body.includes('reboot'));
     assert.equal((await app.inject({ url: '/ks/unknown.cfg' })).statusCode, 404);
@@ -161,19 +200,56 @@ describe('HTTP boot routes', () => {
     }
   });
 
-  it('accepts the callback token once, then 409; a wrong token 403; disables netboot', async () => {
-    const token = tokens.issue('node-2');
-    assert.equal((await app.inject({ method: 'POST', url: `/callback/node-2?token=wrong` })).statusCode, 403);
-    assert.equal((await app.inject({ method: 'POST', url: `/callback/node-2` })).statusCode, 403);
-    const badJson = await app.inject({ method: 'POST', url: `/callback/node-2?token=nope`, headers: { 'content-type': 'application/json' }, payload: '{oops' });
+  it('accepts the callback once from the leased address, records the host key for that host only, disables netboot', async () => {
+    const token = reinstalling(NODE2);
+    const mac = '52:54:00:00:00:02';
+    const hostKey = ed25519KeyLine('root@node-2');
+    const post = (url: string, form: Record<string, string>, from = NODE2.ip) =>
+      app.inject({ method: 'POST', url, remoteAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(form).toString() });
+    const url = `/callback/node-2?token=${token}`;
+    const refused = async (r: Awaited<ReturnType<typeof post>>, code: number, error: string) => {
+      assert.equal(r.statusCode, code, r.body);
+      assert.deepEqual(r.json(), { error });
+    };
+    await refused(await post('/callback/node-2?token=wrong', { mac }), 403, 'invalid token');
+    await refused(await post('/callback/node-2', { mac }), 403, 'invalid token');
+    const badJson = await app.inject({ method: 'POST', url: '/callback/node-2?token=nope', remoteAddress: NODE2.ip, headers: { 'content-type': 'application/json' }, payload: '{oops' });
     assert.equal(badJson.statusCode, 403, 'a broken body does not matter, the token does');
-    assert.equal((await app.inject({ method: 'POST', url: `/callback/nobody?token=${token}` })).statusCode, 404);
-    const ok = await app.inject({ method: 'POST', url: `/callback/node-2?token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'x=1' });
-    assert.equal(ok.statusCode, 200);
+    assert.equal((await post(`/callback/nobody?token=${token}`, { mac })).statusCode, 404);
+    await refused(await post(url, { mac, hostkey: hostKey }, '198.18.0.66'), 403, 'request not from the address leased to the host being reinstalled');
+    await refused(await post(url, { mac: '52:54:00:00:00:01', hostkey: hostKey }), 403, 'MAC missing or not the one that netbooted for this reinstall');
+    await refused(await post(url, { hostkey: hostKey }), 403, 'MAC missing or not the one that netbooted for this reinstall');
+    await refused(await post(url, { mac, hostkey: `${hostKey}\n${hostKey}` }), 400, 'host key refused: more than one line');
+    await refused(await post(url, { mac, hostkey: 'ssh-rsa AAAAB3NzaC1yc2E= root@x' }), 400, 'host key refused: not an "ssh-ed25519 <base64> [comment]" line');
+    await refused(await post(url, { mac, hostkey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@x' }), 400, 'host key refused: the base64 is not an ed25519 public key');
+    netbootOff.add(mac);
+    await refused(await post(url, { mac, hostkey: hostKey }), 403, 'netboot of this host has ended');
+    netbootOff.delete(mac);
+    assert.deepEqual(completed, [], 'no refused call completed the install');
+    const refusals = log.records.filter((l) => l.msg === 'install callback refused').map((l) => (l.obj as { result: string }).result);
+    for (const r of ['invalid', 'wrong-address', 'wrong-mac', 'bad-host-key', 'netboot-off']) assert.ok(refusals.includes(r), `${r} logged: ${refusals.join(', ')}`);
+    assert.equal(readFileSync(knownHostsFile, 'utf8').split('\n').filter((l) => l.startsWith('[node-2.lab]:2222 ')).length, 1);
+
+    // None of the refusals used the token up: the real installer still calls back.
+    const ok = await post(url, { mac, hostkey: `${hostKey}\n` });
+    assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(completed, ['node-2']);
     assert.ok(milestones.includes('node-2:callback'));
-    assert.equal((await app.inject({ method: 'GET', url: `/callback/node-2?token=${token}` })).statusCode, 409);
+    assert.equal((await app.inject({ method: 'GET', url, remoteAddress: NODE2.ip })).statusCode, 409);
+
+    // known_hosts: node-2's old key replaced by the new one, every other line untouched.
+    const text = readFileSync(knownHostsFile, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, OTHERS.length), OTHERS);
+    assert.equal(lines.at(-1), `[node-2.lab]:2222 ${hostKey.split(' ').slice(0, 2).join(' ')}`);
+    assert.equal(lines.length, OTHERS.length + 1);
+    const keys = parseKnownHosts(text, 'node-2.lab', 2222);
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]!.blob.toString('base64'), hostKey.split(' ')[1]);
+    assert.equal(parseKnownHosts(text, 'node-1', 22).length, 1, "node-1's key kept");
+
     // Netboot is now off for node-2: its script boots the local disk.
+    netbootOff.add(mac);
     const script = await app.inject({ url: '/boot/52-54-00-00-00-02.ipxe' });
     assert.equal(script.statusCode, 200);
     assert.ok(script.body.includes('sanboot --no-describe --drive 0x80'));
@@ -181,10 +257,12 @@ describe('HTTP boot routes', () => {
     assert.ok(!script.body.includes('kernel '));
   });
 
-  it('answers a GET callback (iPXE chain) with an iPXE script', async () => {
-    const token = tokens.issue('node-1');
-    const r = await app.inject({ url: `/callback/node-1?token=${token}` });
-    assert.equal(r.statusCode, 200);
+  it('answers a GET callback (iPXE chain, MAC in the query, no host key) with an iPXE script', async () => {
+    const token = reinstalling(NODE1, '52:54:00:00:01:01');
+    const before = readFileSync(knownHostsFile, 'utf8');
+    const r = await app.inject({ url: `/callback/node-1?token=${token}&mac=52-54-00-00-01-01`, remoteAddress: NODE1.ip });
+    assert.equal(r.statusCode, 200, r.body);
     assert.ok(r.body.startsWith('#!ipxe'));
+    assert.equal(readFileSync(knownHostsFile, 'utf8'), before, 'no key reported, known_hosts unchanged');
   });
 });

@@ -1,4 +1,5 @@
 /** Shared bits for the PXE tests: wall clock, a logger that records, temp folders, UDP helpers. */
+import { generateKeyPairSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,8 +33,8 @@ export function tempDir(tag: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A UDP socket on 127.0.0.1 that collects what it receives. */
-export async function udpPeer(): Promise<{
+/** A UDP socket on `address` (default 127.0.0.1; any of 127.0.0.0/8 is local) that collects what it receives. */
+export async function udpPeer(address = '127.0.0.1'): Promise<{
   sock: dgram.Socket;
   port: number;
   next(timeoutMs: number): Promise<{ msg: Buffer; rinfo: dgram.RemoteInfo } | undefined>;
@@ -47,7 +48,7 @@ export async function udpPeer(): Promise<{
     waiter?.();
   });
   sock.on('error', () => undefined);
-  await new Promise<void>((res) => sock.bind(0, '127.0.0.1', () => res()));
+  await new Promise<void>((res) => sock.bind(0, address, () => res()));
   return {
     sock,
     port: sock.address().port,
@@ -76,4 +77,61 @@ export async function waitFor(cond: () => boolean, ms: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, 20));
   }
   return true;
+}
+
+/**
+ * A clock that moves only when told: timers fire from `advance`, in due order (those that a
+ * firing timer schedules inside the window fire too). For asserting on virtual time.
+ */
+export class ManualClock {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  constructor(start = 1_700_000_000_000) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimeout(fn: () => void, ms: number): number {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  advance(ms: number): void {
+    const target = this.t + ms;
+    for (let guard = 0; guard < 100_000; guard++) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= target && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = target;
+  }
+}
+
+/** A fresh ed25519 public key as an OpenSSH line (`ssh-ed25519 <base64> <comment>`). */
+export function ed25519KeyLine(comment = 'root@test'): string {
+  const raw = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const type = Buffer.from('ssh-ed25519');
+  const len = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  return `ssh-ed25519 ${Buffer.concat([len(type.length), type, len(32), raw]).toString('base64')} ${comment}`;
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderTemplate, shQuote, TemplateError, templateVariables } from '../../../src/drivers/pxe/template.js';
-import { OneTimeTokens } from '../../../src/drivers/pxe/tokens.js';
-import type { Clock } from '../../../src/env/env.js';
 
 const render = (tpl: string, vars: Record<string, string | number | string[]>, escape: 'ipxe' | 'kickstart' | 'none' = 'none') =>
   renderTemplate(tpl, vars, { escape, name: 't' });
@@ -52,33 +50,5 @@ describe('renderTemplate', () => {
 
   it('lists the variables a template uses', () => {
     assert.deepEqual(templateVariables('{{b}} {{ a|lines }} {{b}}'), ['a', 'b']);
-  });
-});
-
-describe('OneTimeTokens', () => {
-  let now = 1_000_000;
-  const clock: Clock = { now: () => now, setTimeout: () => 0, clearTimeout: () => undefined };
-
-  it('accepts a token once; a replay is "used", a forgery "invalid"', () => {
-    const t = new OneTimeTokens(clock, 60_000);
-    const tok = t.issue('node-1');
-    assert.match(tok, /^[A-Za-z0-9_-]{32}$/);
-    assert.equal(t.current('node-1'), tok);
-    assert.equal(t.consume('node-1', 'x'.repeat(32)), 'invalid');
-    assert.equal(t.consume('node-2', tok), 'invalid');
-    assert.equal(t.consume('node-1', tok), 'ok');
-    assert.equal(t.consume('node-1', tok), 'used');
-    assert.equal(t.current('node-1'), undefined);
-  });
-
-  it('a new token replaces the outstanding one; expired tokens are refused', () => {
-    const t = new OneTimeTokens(clock, 60_000);
-    const old = t.issue('node-1');
-    const fresh = t.issue('node-1');
-    assert.equal(t.consume('node-1', old), 'invalid');
-    now += 61_000;
-    assert.equal(t.current('node-1'), undefined);
-    assert.equal(t.consume('node-1', fresh), 'expired');
-    assert.equal(t.consume('node-1', fresh), 'used');
   });
 });

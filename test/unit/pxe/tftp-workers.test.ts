@@ -71,7 +71,7 @@ describe('TFTP transfer workers', () => {
 
   for (const workers of [2, 0]) {
     it(`serves every file byte for byte, concurrently (workers: ${workers})`, async () => {
-      const server = new TftpServer({ address: '127.0.0.1', port: 0, root: dir.path, workers, timeoutMs: 1000, log: recordingLogger(), clock: wallClock });
+      const server = new TftpServer({ address: '127.0.0.1', port: 0, root: dir.path, workers, timeoutMs: 1000, maxPerSource: 64, log: recordingLogger(), clock: wallClock });
       const port = await server.start();
       try {
         const jobs = [...files].flatMap(([name, data]) => [
