@@ -4,14 +4,20 @@
  * where any local user could read it from /proc. `-v` makes ipmitool say *why* a session failed
  * (RAKP 2 HMAC invalid = wrong password, unauthorized name = wrong user), which is how a wrong
  * password is told apart from a dead BMC without waiting for the timeout.
+ *
+ * Boot progress comes from the System Event Log (ipmi-sel.ts): one `sel elist` per read. Before
+ * each power on / cycle / reset the driver notes where the log ends, so records of the boot
+ * before ours never count again (a stale "No bootable media" must not send a repaired host to
+ * reinstall).
  */
 import type { BootDevice, Clock, Logger, PowerDriver } from '../env/env.js';
-import type { PowerState } from '../core/signature.js';
+import type { BootProgress, PowerState } from '../core/signature.js';
 import type { BmcSpec, HostSpec } from '../core/types.js';
 import { RrcError, errorText, isRrcError } from '../errors.js';
 import { execBounded, type ExecFn, type ExecResult } from './exec.js';
 import { sleep } from '../env/timing.js';
 import { realClock as wallClock } from '../env/real/clock.js';
+import { foldBootProgress, markOf, parseSel, SelMarks, type BootVerdict } from './ipmi-sel.js';
 
 export type ResolveSecret = (ref: string) => Promise<string>;
 
@@ -30,6 +36,8 @@ export interface IpmiOptions {
   exec?: ExecFn;
   clock?: Clock;
   log?: Logger;
+  /** SEL positions at our power actions; share one between the drivers of one controller. */
+  selMarks?: SelMarks;
 }
 
 // ipmitool -v messages, checked in this order.
@@ -62,6 +70,7 @@ export class IpmiPowerDriver implements PowerDriver {
       ipmitoolPath: 'ipmitool',
       exec: execBounded,
       clock: wallClock,
+      selMarks: new SelMarks(),
       ...opts,
     };
   }
@@ -76,6 +85,7 @@ export class IpmiPowerDriver implements PowerDriver {
   }
 
   async on(host: HostSpec): Promise<void> {
+    await this.markSel(host);
     await this.run(host, ['chassis', 'power', 'on']);
   }
 
@@ -84,12 +94,13 @@ export class IpmiPowerDriver implements PowerDriver {
   }
 
   async cycle(host: HostSpec): Promise<void> {
+    await this.markSel(host);
     try {
       await this.run(host, ['chassis', 'power', 'cycle']);
     } catch (e) {
       // Many BMCs refuse "cycle" while the chassis is off (completion code 0xd5); power on instead.
       if (isRrcError(e, 'RRC_ERR_DRIVER') && /not supported in present state|0xd5/i.test(e.message)) {
-        await this.on(host);
+        await this.run(host, ['chassis', 'power', 'on']);
         return;
       }
       throw e;
@@ -97,6 +108,7 @@ export class IpmiPowerDriver implements PowerDriver {
   }
 
   async reset(host: HostSpec): Promise<void> {
+    await this.markSel(host);
     await this.run(host, ['chassis', 'power', 'reset']);
   }
 
@@ -105,8 +117,33 @@ export class IpmiPowerDriver implements PowerDriver {
     await this.run(host, ['chassis', 'bootdev', device]);
   }
 
+  async bootProgress(host: HostSpec): Promise<BootProgress> {
+    return (await this.bootVerdict(host)).progress;
+  }
+
+  /** The progress and the record that decided it. One ipmitool run, never retried (probe path). */
+  async bootVerdict(host: HostSpec): Promise<BootVerdict> {
+    const out = await this.run(host, ['sel', 'elist'], 0);
+    const verdict = foldBootProgress(parseSel(out), this.opts.selMarks.get(bmcKey(bmcOf(host))));
+    this.opts.log?.debug({ host: host.name, progress: verdict.progress, record: verdict.decidedBy?.id }, 'SEL boot progress');
+    return verdict;
+  }
+
+  /**
+   * Notes where the SEL ends before a power action. Best effort: a BMC without a SEL, or one
+   * that fails this read, still gets the power command (then the whole log counts).
+   */
+  private async markSel(host: HostSpec): Promise<void> {
+    const bmc = bmcOf(host);
+    try {
+      this.opts.selMarks.set(bmcKey(bmc), markOf(parseSel(await this.run(host, ['sel', 'elist'], 0))));
+    } catch (e) {
+      this.opts.log?.debug({ host: host.name, err: errorText(e) }, 'SEL not marked before power action');
+    }
+  }
+
   /** Runs one ipmitool command with retries; returns stdout or throws a typed error. */
-  private async run(host: HostSpec, command: string[]): Promise<string> {
+  private async run(host: HostSpec, command: string[], retries = this.opts.retries): Promise<string> {
     const bmc = bmcOf(host);
     const password = await this.password(host, bmc);
     const args = [
@@ -123,7 +160,7 @@ export class IpmiPowerDriver implements PowerDriver {
     ];
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: password };
     let last: RrcError | undefined;
-    for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
+    for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) await sleep(this.opts.clock, this.opts.backoffMs * attempt);
       const res = await this.opts.exec({ file: this.opts.ipmitoolPath, args, env, timeoutMs: this.opts.timeoutMs });
       const err = this.classify(host, bmc, command, res);
@@ -178,6 +215,10 @@ export class IpmiPowerDriver implements PowerDriver {
 function bmcOf(host: HostSpec): BmcSpec {
   if (!host.bmc) throw new RrcError('RRC_ERR_CONFIG_INVALID', `host ${host.name} has no BMC configured`);
   return host.bmc;
+}
+
+function bmcKey(bmc: BmcSpec): string {
+  return `${bmc.address}:${bmc.port}`;
 }
 
 function where(host: HostSpec): string {

@@ -5,7 +5,7 @@ import type { Clock, PowerDriver } from '../../../src/env/env.js';
 import { fenceHost } from '../../../src/controller/fence.js';
 import { IpmiPowerDriver } from '../../../src/drivers/ipmi.js';
 import { realClock as wallClock } from '../../../src/env/real/clock.js';
-import { startIpmiSim, type IpmiSim } from '../../helpers/peers/ipmi-sim.js';
+import { startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
 import { expectRrc, hostSpec } from './fixtures.js';
 
 describe('fenceHost with ipmi_sim', () => {

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { IpmiPowerDriver } from '../../../src/drivers/ipmi.js';
 import { execBounded, type ExecFn, type ExecRequest } from '../../../src/drivers/exec.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
-import { freeUdpPort, waitFor } from '../../helpers/peers/common.js';
-import { startIpmiSim, type IpmiSim } from '../../helpers/peers/ipmi-sim.js';
+import { freeUdpPort, waitFor } from '../../lab/peers/common.js';
+import { startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
 import { expectRrc, hostSpec } from './fixtures.js';
 
 const PASSWORD = 'S3cret-bmc-pw';

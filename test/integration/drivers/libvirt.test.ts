@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bindingConnect, connectBinding, LibvirtDriver, type LibvirtConnect, type LibvirtConnection } from '../../../src/drivers/libvirt.js';
-import { freeTcpPort, makeTempDir } from '../../helpers/peers/common.js';
-import { libvirtTestUri, writeLibvirtTestXml } from '../../helpers/peers/libvirt-xml.js';
+import { freeTcpPort, makeTempDir } from '../../lab/peers/common.js';
+import { libvirtTestUri, writeLibvirtTestXml } from '../../lab/peers/libvirt-xml.js';
 import { expectRrc, hostSpec, vmSpec } from './fixtures.js';
 
 const U = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;

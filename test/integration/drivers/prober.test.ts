@@ -8,11 +8,11 @@ import { LibvirtDriver } from '../../../src/drivers/libvirt.js';
 import { SshShell } from '../../../src/drivers/ssh.js';
 import { RealProber } from '../../../src/env/real/prober.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
-import { freeTcpPort, freeUdpPort, makeTempDir } from '../../helpers/peers/common.js';
-import { startHungTcpServer, type HungTcpServer } from '../../helpers/peers/hung-tcp.js';
-import { startIpmiSim, type IpmiSim } from '../../helpers/peers/ipmi-sim.js';
-import { libvirtTestUri, writeLibvirtTestXml } from '../../helpers/peers/libvirt-xml.js';
-import { startSshd, type Sshd } from '../../helpers/peers/sshd.js';
+import { freeTcpPort, freeUdpPort, makeTempDir } from '../../lab/peers/common.js';
+import { startHungTcpServer, type HungTcpServer } from '../../lab/peers/hung-tcp.js';
+import { startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
+import { libvirtTestUri, writeLibvirtTestXml } from '../../lab/peers/libvirt-xml.js';
+import { startSshd, type Sshd } from '../../lab/peers/sshd.js';
 import { hostSpec, vmSpec } from './fixtures.js';
 
 const UUID = '00000000-0000-4000-8000-0000000000a1';

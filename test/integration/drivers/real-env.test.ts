@@ -6,8 +6,8 @@ import { after, describe, test } from 'node:test';
 import { realClock as wallClock } from '../../../src/env/real/clock.js';
 import { createRealEnv } from '../../../src/env/real/real-env.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
-import { makeTempDir } from '../../helpers/peers/common.js';
-import { libvirtTestUri, writeLibvirtTestXml } from '../../helpers/peers/libvirt-xml.js';
+import { makeTempDir } from '../../lab/peers/common.js';
+import { libvirtTestUri, writeLibvirtTestXml } from '../../lab/peers/libvirt-xml.js';
 import { expectRrc, hostSpec, silentLog, vmSpec } from './fixtures.js';
 
 const tmp = makeTempDir('real-env');

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SshShell } from '../../../src/drivers/ssh.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
-import { freeTcpPort, makeTempDir } from '../../helpers/peers/common.js';
-import { startHungTcpServer, type HungTcpServer } from '../../helpers/peers/hung-tcp.js';
-import { startSshd, type Sshd } from '../../helpers/peers/sshd.js';
+import { freeTcpPort, makeTempDir } from '../../lab/peers/common.js';
+import { startHungTcpServer, type HungTcpServer } from '../../lab/peers/hung-tcp.js';
+import { startSshd, type Sshd } from '../../lab/peers/sshd.js';
 import { expectRrc } from './fixtures.js';
 
 describe('SshShell against sshd', () => {

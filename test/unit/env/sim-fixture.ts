@@ -1,23 +1,9 @@
 /** A small simulated rack for the env tests: two primaries, one spare, three VMs. */
 import type { HostSpec, VmSpec } from '../../../src/core/types.js';
-import type { Logger } from '../../../src/env/env.js';
-import {
-  VirtualClock,
-  createSimEnv,
-  createWorld,
-  type SimEnv,
-  type SimLatency,
-  type SimTimings,
-  type World,
-} from '../../../src/env/sim/index.js';
+import type { SimEnv, SimLatency, SimTimings, VirtualClock, World } from '../../../src/env/sim/index.js';
+import { buildSimWorld } from '../../../src/sim-rack/index.js';
 
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child: () => silentLogger,
-};
+export { silentLogger } from '../../../src/sim-rack/index.js';
 
 export function hostSpec(name: string, index: number, role: HostSpec['role'] = 'primary'): HostSpec {
   return {
@@ -63,9 +49,14 @@ export interface Rig {
 export function makeRig(
   opts: { seed?: number; timings?: Partial<SimTimings>; latency?: Partial<SimLatency>; autostart?: string[]; bootProgress?: boolean } = {},
 ): Rig {
-  const clock = new VirtualClock();
-  const world = createWorld({ hosts: HOSTS, vms: VMS, clock, seed: opts.seed ?? 7, timings: opts.timings, autostart: opts.autostart });
-  const env = createSimEnv({ world, clock, log: silentLogger, latency: opts.latency, bootProgress: opts.bootProgress !== false });
+  const { clock, world, env } = buildSimWorld({
+    hosts: HOSTS,
+    vms: VMS,
+    start: 0,
+    seed: opts.seed ?? 7,
+    world: { timings: opts.timings, autostart: opts.autostart },
+    simEnv: { latency: opts.latency, bootProgress: opts.bootProgress !== false },
+  });
   const find = <T extends { name: string }>(list: T[], name: string): T => {
     const item = list.find((x) => x.name === name);
     if (!item) throw new Error(`no ${name} in the fixture`);
