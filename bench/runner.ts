@@ -4,13 +4,13 @@
  * `meanIntervalSeconds`) on random healthy targets, so incidents overlap and compete for spares.
  * The Tracker referees; a simulated operator releases what the controller hands over to a person.
  */
-import { createController, type Controller } from '../src/controller/index.js';
-import { resolvePolicy, type Policy } from '../src/core/policy.js';
+import type { Controller } from '../src/controller/index.js';
+import type { Policy } from '../src/core/policy.js';
 import type { TargetId } from '../src/core/types.js';
 import type { Logger } from '../src/env/env.js';
-import { createSimEnv, createWorld, parseFaultCommand, Random, VirtualClock, type SimLatency, type World } from '../src/env/sim/index.js';
+import { parseFaultCommand, Random, type SimLatency, type VirtualClock, type World } from '../src/env/sim/index.js';
+import { buildSimRack } from '../src/sim-rack/index.js';
 import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
-import { MemoryStore } from '../src/store/index.js';
 import { buildCluster } from './cluster.js';
 import { apportion } from './stats.js';
 import { Tracker, type Injection } from './tracker.js';
@@ -83,7 +83,8 @@ export interface BenchRun {
   wallSeconds: number;
 }
 
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
+/** The virtual epoch of every bench run. */
+const BENCH_START = Date.UTC(2026, 0, 1);
 
 /** The class of every injection, in arrival order: exact counts from the mix, shuffled by the seed. */
 export function injectionDeck(mix: Mix, total: number, random: Random): ClassName[] {
@@ -100,20 +101,20 @@ export function injectionDeck(mix: Mix, total: number, random: Random): ClassNam
 export async function runBench(config: BenchConfig): Promise<BenchRun> {
   const wallStart = performance.now();
   const root = new Random(`3rc-bench/${config.seed}`);
-  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), settle: config.clockMode === 'exact' ? 'node' : 'microtasks' });
   const { hosts, vms } = buildCluster(config, root.fork('cluster'));
-  const store = new MemoryStore({ now: () => clock.now() });
-  for (const h of hosts) await store.addHost(h);
-  for (const v of vms) await store.addVm(v);
-  const world = createWorld({ hosts, vms, clock, seed: `${config.seed}/world`, watchdogSeconds: config.watchdogSeconds });
-  // The rack's BMCs report boot progress (a failed boot, a running OS): see bench/README.md.
-  const env = createSimEnv({ world, clock, log: config.log ?? silentLogger, probeHints: config.probeHints, bootProgress: true, ...(config.latency ? { latency: config.latency } : {}) });
-  const policy = resolvePolicy({ selfFenceAfterSeconds: config.watchdogSeconds });
-  const controller = createController({
-    env,
-    store,
-    policy,
+  const { clock, world, store, policy, controller } = await buildSimRack({
+    hosts,
+    vms,
+    start: BENCH_START,
+    clockSettle: config.clockMode === 'exact' ? 'node' : 'microtasks',
+    seed: `${config.seed}/world`,
+    world: { watchdogSeconds: config.watchdogSeconds },
+    // The rack's BMCs report boot progress (a failed boot, a running OS): see bench/README.md.
+    simEnv: { probeHints: config.probeHints, bootProgress: true, ...(config.latency ? { latency: config.latency } : {}) },
+    policy: { selfFenceAfterSeconds: config.watchdogSeconds },
     probes: { intervalMs: config.probeIntervalSeconds * 1000, timeoutMs: 3000, concurrency: config.probeConcurrency },
+    ...(config.log ? { log: config.log } : {}),
+    recordEvents: false,
   });
   const tracker = new Tracker(world);
   world.onChange((e) => tracker.onWorldEvent(e));
@@ -201,7 +202,7 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
     missingInStore: [...tracker.openedIncidents].filter((id) => !stored.has(id)).sort(),
     deferred,
     operatorActions: { releases: operator.releases, confirmOff: operator.confirmOff },
-    virtualSeconds: Math.round((clock.now() - Date.UTC(2026, 0, 1)) / 1000),
+    virtualSeconds: Math.round((clock.now() - BENCH_START) / 1000),
     timersFired: clock.timersFired,
     timersScheduled: clock.timersScheduled,
     watchdogResets: world.watchdogResets,

@@ -11,12 +11,10 @@
  *   (phase change or action requested) for that target, in the same turn of the clock;
  * - detection latency: virtual seconds from the fault to the incident opened.
  */
-import { createController } from '../src/controller/index.js';
 import type { TargetId } from '../src/core/types.js';
-import { resolvePolicy } from '../src/core/policy.js';
-import type { Logger, Prober } from '../src/env/env.js';
-import { createSimEnv, createWorld, Random, VirtualClock } from '../src/env/sim/index.js';
-import { MemoryStore } from '../src/store/index.js';
+import type { Prober } from '../src/env/env.js';
+import { Random } from '../src/env/sim/index.js';
+import { buildSimRack } from '../src/sim-rack/index.js';
 import { buildCluster } from './cluster.js';
 import { round, summarize, type Summary } from './stats.js';
 
@@ -56,7 +54,6 @@ export interface ScaleResult {
   goals: { goal: string; value: string; met: boolean }[];
 }
 
-const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
 export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
@@ -65,28 +62,29 @@ export async function runScale(opts: ScaleOptions): Promise<ScaleResult> {
   const concurrency = opts.concurrency ?? DEFAULT_SCALE.concurrency;
   const t0 = performance.now();
   const random = new Random(`3rc-scale/${opts.seed}`);
-  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), settle: 'microtasks' });
   const spares = 2;
   const { hosts, vms } = buildCluster({ hosts: opts.hosts, spares, vms: opts.vms }, random.fork('cluster'));
-  const store = new MemoryStore({ now: () => clock.now() });
-  for (const h of hosts) await store.addHost(h);
-  for (const v of vms) await store.addVm(v);
-  const world = createWorld({ hosts, vms, clock, seed: `${opts.seed}/world` });
-  const env = createSimEnv({ world, clock, log: silentLogger, probeHints: false });
   // Decision latency: when each probe's result is in hand (wall clock), per target, and in which
   // timer's turn; a decision counts when it happens in that same turn (driven by that probe).
   const resultAt = new Map<TargetId, { wall: number; turn: number }>();
-  const inner = env.probes;
-  const mark = (id: TargetId) => resultAt.set(id, { wall: performance.now(), turn: clock.timersFired });
-  const probes: Prober = {
-    probeHost: (h) => inner.probeHost(h).then((o) => (mark(`host:${h.name}`), o)),
-    probeVm: (v, h) => inner.probeVm(v, h).then((o) => (mark(`vm:${v.name}`), o)),
-  };
-  const controller = createController({
-    env: { ...env, probes },
-    store,
-    policy: resolvePolicy({}),
+  const { clock, world, controller } = await buildSimRack({
+    hosts,
+    vms,
+    start: Date.UTC(2026, 0, 1),
+    clockSettle: 'microtasks',
+    seed: `${opts.seed}/world`,
+    simEnv: { probeHints: false },
+    recordEvents: false,
     probes: { intervalMs, timeoutMs: 3000, concurrency },
+    wrapEnv: (env) => {
+      const inner = env.probes;
+      const mark = (id: TargetId) => resultAt.set(id, { wall: performance.now(), turn: clock.timersFired });
+      const probes: Prober = {
+        probeHost: (h) => inner.probeHost(h).then((o) => (mark(`host:${h.name}`), o)),
+        probeVm: (v, h) => inner.probeVm(v, h).then((o) => (mark(`vm:${v.name}`), o)),
+      };
+      return { ...env, probes };
+    },
   });
   const decisions: number[] = [];
   const opened = new Map<TargetId, number>();

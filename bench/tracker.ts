@@ -15,6 +15,7 @@
  *   a target that was healthy in the world at that moment, incidents never closed.
  */
 import type { ControllerEvent } from '../src/controller/index.js';
+import { rungName } from '../src/core/rungs.js';
 import type { TargetId, TargetPhase } from '../src/core/types.js';
 import type { World, WorldEvent } from '../src/env/sim/index.js';
 import type { ClassName, Plan } from './classes.js';
@@ -81,8 +82,6 @@ export interface SafetyEvent {
   injection: number | null;
   cls: ClassName | null;
 }
-
-const RUNG_NAMES = ['service-restart', 'reboot', 'restart-vm', 'restart-hypervisor', 'fence-migrate', 'reinstall', 'quarantine'];
 
 export class Tracker {
   readonly injections: Injection[] = [];
@@ -349,7 +348,7 @@ export class Tracker {
       for (const a of this.actionsByTarget.get(t) ?? []) if (a.requestedAt >= inj.at && a.requestedAt <= end) actions.push(a);
     }
     actions.sort((a, b) => a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : 1));
-    const rungs = actions.map((a) => RUNG_NAMES[a.rung] ?? String(a.rung));
+    const rungs = actions.map((a) => rungName(a.rung) ?? String(a.rung));
     const byIncident = new Map<string, ActionRec[]>();
     for (const a of actions) {
       let list = byIncident.get(a.incidentId);

@@ -11,6 +11,8 @@ DEBIAN_PACKAGES=(
   # real peers used by the tests
   openipmi ipmitool openssh-server openssh-client
   qemu-system-x86 ipxe-qemu ipxe ovmf busybox tftp-hpa kea-admin dnsmasq-base tftpd-hpa
+  # libvirtd: the autostart test shares one test:///default between the binding and virsh
+  libvirt-daemon
   iproute2 procps
   # PostgreSQL for the multi-controller store and its tests
   postgresql postgresql-client

@@ -1,45 +1,14 @@
 /**
- * The real side's Env, as the controller gets it: every driver call counted (so the teardown can
- * wait for calls in flight before closing connections), and every probe judged against the lab's
- * ground truth (an overloaded machine makes probes miss their deadlines: that is the lab's fault,
+ * The real side's Env, as the controller gets it: every driver call counted (test/lab's
+ * trackedEnv), and every probe judged against the lab's ground truth (an overloaded machine makes probes miss their deadlines: that is the lab's fault,
  * not a difference between the sim and the real controller paths).
  */
 import type { Env, Prober } from '../../src/env/env.js';
 import type { EpisodeObserver } from './episode.js';
-import type { Lab } from './lab.js';
+import type { Lab } from '../../test/lab/real-lab/lab.js';
 
 /** A probe this long hit a check deadline (2 s, lab-config.ts): the machine did not answer in time. */
 const SLOW_PROBE_MS = 1_800;
-
-/** Every driver call in flight is counted, so cleanup can wait for them before closing connections. */
-export function trackedEnv(env: Env, inflight: Set<Promise<unknown>>): Env {
-  const tracked = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(obj, prop) {
-        const value = Reflect.get(obj, prop, obj) as unknown;
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
-          if (result instanceof Promise) {
-            const settled = result.then(() => undefined, () => undefined);
-            inflight.add(settled);
-            void settled.then(() => inflight.delete(settled));
-          }
-          return result;
-        };
-      },
-    });
-  return {
-    name: env.name,
-    clock: env.clock,
-    log: env.log,
-    probes: tracked(env.probes),
-    power: tracked(env.power),
-    hypervisor: tracked(env.hypervisor),
-    shell: tracked(env.shell),
-    provisioner: tracked(env.provisioner),
-  };
-}
 
 /**
  * The Env with every probe judged against the lab's ground truth: a probe that reports something

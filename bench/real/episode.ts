@@ -14,7 +14,8 @@ import type { Policy } from '../../src/core/policy.js';
 import type { ActionKind, ActionOutcome, IncidentState, TargetPhase } from '../../src/core/types.js';
 import type { SignatureCode } from '../../src/core/signature.js';
 import type { Logger } from '../../src/env/env.js';
-import { createSimEnv, createWorld, parseFaultCommand, VirtualClock } from '../../src/env/sim/index.js';
+import { parseFaultCommand } from '../../src/env/sim/index.js';
+import { buildSimRack } from '../../src/sim-rack/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import type { TargetStatus } from '../../src/controller/types.js';
@@ -28,11 +29,12 @@ import {
   SIM_LATENCY,
   SIM_TIMINGS,
   simSpecs,
-  type LabTopology,
 } from './lab-config.js';
-import { judgedEnv, trackedEnv } from './episode-env.js';
-import { bounded, startLab, type Lab } from './lab.js';
-import type { LabKeys } from './lab-sshd.js';
+import { judgedEnv } from './episode-env.js';
+import type { LabTopology } from '../../test/lab/real-lab/topology.js';
+import { trackedEnv } from '../../test/lab/real-lab/tracked-env.js';
+import { bounded, startLab, type Lab } from '../../test/lab/real-lab/lab.js';
+import type { LabKeys } from '../../test/lab/real-lab/lab-sshd.js';
 
 export interface Injection {
   /** Position in the sim bench's seeded deck. */
@@ -96,7 +98,6 @@ export interface SideResult {
   labFailed?: boolean;
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 /** Watches controller events after the injection (the same code on both sides). */
@@ -328,27 +329,34 @@ export async function runRealEpisode(inj: Injection, ctx: RealContext): Promise<
 /** The same injection in the simulator, on a virtual clock. Never throws: a failure is `error`. */
 export async function runSimEpisode(inj: Injection, policy: Policy, seed: number | string): Promise<SideResult> {
   const wallStart = performance.now();
-  const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1), settle: 'microtasks' });
   const { hosts, vms } = simSpecs(inj.topology);
-  const store = new MemoryStore({ now: () => clock.now() });
   let controller: Controller | null = null;
+  let store: Store | null = null;
   const observer = new EpisodeObserver((id) => controller?.targetStatus(id as `vm:${string}`)?.signature ?? null);
   try {
-    for (const h of hosts) await store.addHost(h);
-    for (const v of vms) await store.addVm(v);
-    const world = createWorld({ hosts, vms, clock, seed: `${seed}/real/${inj.index}`, timings: SIM_TIMINGS, watchdogSeconds: null });
-    // No `unchanged` hint: every target probed every cycle, as in the lab.
-    const env = createSimEnv({
-      world,
-      clock,
-      log: silent,
-      probeHints: false,
-      latency: SIM_LATENCY,
-      hypervisorRestartCommand: policy.hypervisorRestartCommand,
-      rebootCommands: [policy.hostRebootCommand, 'reboot'],
+    const rack = await buildSimRack({
+      hosts,
+      vms,
+      start: Date.UTC(2026, 0, 1),
+      clockSettle: 'microtasks',
+      seed: `${seed}/real/${inj.index}`,
+      world: { timings: SIM_TIMINGS, watchdogSeconds: null },
+      // No `unchanged` hint: every target probed every cycle, as in the lab.
+      simEnv: {
+        probeHints: false,
+        latency: SIM_LATENCY,
+        hypervisorRestartCommand: policy.hypervisorRestartCommand,
+        rebootCommands: [policy.hostRebootCommand, 'reboot'],
+      },
+      policy,
+      probes: { ...LAB_PROBES },
+      controller: { fence: LAB_FENCE },
+      recordEvents: false,
     });
-    const c = createController({ env, store, policy, probes: { ...LAB_PROBES }, fence: LAB_FENCE });
+    const { clock, world } = rack;
+    const c = rack.controller;
     controller = c;
+    store = rack.store;
     c.onEvent((e) => observer.onEvent(e));
     await c.start();
     await clock.advanceBy((policy.recoverAfter + 2) * LAB_PROBES.intervalMs);
@@ -373,7 +381,7 @@ export async function runSimEpisode(inj: Injection, policy: Policy, seed: number
     return { path, completed, ...observer.times(completed), wallSeconds: round((performance.now() - wallStart) / 1000), problems: [], trace: observer.trace };
   } catch (e) {
     return {
-      path: controller ? await collectPath(controller, store).catch(() => emptyPath()) : emptyPath(),
+      path: controller && store ? await collectPath(controller, store).catch(() => emptyPath()) : emptyPath(),
       completed: false,
       detectSeconds: null,
       serviceSeconds: null,

@@ -6,76 +6,11 @@
  */
 import type { FenceOptions } from '../../src/controller/fence.js';
 import { resolvePolicy, type DeepPartial, type Policy } from '../../src/core/policy.js';
-import type { HostRole, HostSpec, VmSpec } from '../../src/core/types.js';
-import type { RealTimeouts } from '../../src/env/real/real-env.js';
+import type { HostSpec, VmSpec } from '../../src/core/types.js';
 import { constant, type SimLatency, type SimTimings } from '../../src/env/sim/index.js';
-import { testDomainXml } from '../../test/helpers/peers/libvirt-xml.js';
 import type { ClassName } from '../classes.js';
-import type { LabTimings } from './lab-machines.js';
-
-export interface LabHostPlan {
-  name: string;
-  role: HostRole;
-  cpus: number;
-  memoryMb: number;
-}
-
-export interface LabVmPlan {
-  name: string;
-  uuid: string;
-  home: string;
-  vcpus: number;
-  memoryMb: number;
-  /** Its service check has a restart command (rung 0 applies); otherwise a guest reboot. */
-  restartable: boolean;
-  priority: number;
-}
-
-export interface LabTopology {
-  hosts: LabHostPlan[];
-  vms: LabVmPlan[];
-}
-
-export const SERVICE_RESTART_COMMAND = 'systemctl restart app';
-
-/**
- * `primaries` hosts carrying VMs and one spare: hv1 carries web1 (restartable) and db1 (not),
- * hv2 carries app1 (restartable), each further primary one restartable VM. The spare has room for
- * every VM (evacuations never compete for it).
- */
-export function labTopology(primaries = 2): LabTopology {
-  const n = Math.max(2, primaries);
-  const hosts: LabHostPlan[] = [];
-  for (let i = 1; i <= n; i++) hosts.push({ name: `hv${i}`, role: 'primary', cpus: 8, memoryMb: 16_384 });
-  hosts.push({ name: 'spare1', role: 'spare', cpus: 16, memoryMb: 32_768 });
-  const vm = (i: number, name: string, home: string, restartable: boolean, memoryMb: number, vcpus: number): LabVmPlan => ({
-    name, uuid: `00000000-0000-4000-8000-0000000${String(500 + i).padStart(5, '0')}`, home, vcpus, memoryMb, restartable, priority: 10 - i,
-  });
-  const vms: LabVmPlan[] = [vm(1, 'web1', 'hv1', true, 1024, 1), vm(2, 'db1', 'hv1', false, 2048, 2), vm(3, 'app1', 'hv2', true, 1024, 1)];
-  for (let i = 3; i <= n; i++) vms.push(vm(i + 1, `app${i - 1}`, `hv${i}`, true, 1024, 1));
-  return { hosts, vms };
-}
-
-/** The part of a VM spec both sides share (addresses and ports are each side's own). */
-export function vmBase(v: LabVmPlan): Omit<VmSpec, 'guestAddress' | 'ssh' | 'serviceCheck'> {
-  return {
-    name: v.name,
-    uuid: v.uuid,
-    domainXml: testDomainXml({ name: v.name, uuid: v.uuid, memoryMb: v.memoryMb, vcpus: v.vcpus }),
-    homeHost: v.home,
-    currentHost: v.home,
-    priority: v.priority,
-    resources: { cores: v.vcpus, ramGb: Math.ceil(v.memoryMb / 1024), diskGb: 10 },
-  };
-}
-
-export function hostCapacity(h: LabHostPlan): HostSpec['capacity'] {
-  return { cores: h.cpus, ramGb: Math.floor(h.memoryMb / 1024), diskTb: 1 };
-}
-
-export function labMac(i: number): string {
-  return `52:54:00:00:20:${(i + 1).toString(16).padStart(2, '0')}`;
-}
+import type { LabTimings } from '../../test/lab/real-lab/lab-machines.js';
+import { hostCapacity, labMac, SERVICE_RESTART_COMMAND, vmBase, type LabTopology } from '../../test/lab/real-lab/topology.js';
 
 /** The sim side's rack: the same names, roles and sizes, at addresses no packet is ever sent to. */
 export function simSpecs(t: LabTopology): { hosts: HostSpec[]; vms: VmSpec[] } {
@@ -134,18 +69,6 @@ export function labPolicy(): Policy {
 
 export const LAB_PROBES = { intervalMs: 1_000, timeoutMs: 3_000, concurrency: 8 } as const;
 export const LAB_FENCE: FenceOptions = { confirmTimeoutMs: 3_000, pollMs: 250, maxOffAttempts: 3 };
-
-/**
- * Per-call deadlines of the real drivers and probes: 2 s for every check, so a probe of a silent
- * target costs 2 s whichever check waits (the simulator's probe timeout), and a healthy sshd on a
- * loaded 2-core machine (up to ~0.8 s for `true`) stays well inside.
- */
-export const LAB_REAL_TIMEOUTS: RealTimeouts = {
-  ipmiMs: 2_000,
-  ipmiRetries: 1,
-  libvirtCallMs: 2_000,
-  probe: { bmcMs: 2_000, tcpMs: 2_000, sshMs: 2_000, libvirtMs: 2_000, guestMs: 2_000, serviceMs: 2_000 },
-};
 
 /** The lab's machines (lab-machines.ts). */
 export const LAB_TIMINGS: LabTimings = {

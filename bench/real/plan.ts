@@ -7,7 +7,8 @@
 import { Random } from '../../src/env/sim/index.js';
 import { CLASS_NAMES, crashClass, type ClassName } from '../classes.js';
 import { injectionDeck, type Mix } from '../runner.js';
-import { COVERED, labTopology, SKIPPED, skippedVariant, type LabTopology } from './lab-config.js';
+import { labTopology, type LabTopology } from '../../test/lab/real-lab/topology.js';
+import { COVERED, SKIPPED, skippedVariant } from './lab-config.js';
 import type { Injection } from './episode.js';
 
 export interface RealPlan {

@@ -14,22 +14,22 @@ import type { ClassName } from '../classes.js';
 import type { Mix } from '../runner.js';
 import { mean, percentile, round } from '../stats.js';
 import { compareSides, pathLines } from './compare.js';
-import { runRealEpisode, runSimEpisode, type Injection, type SidePath, type SideResult } from './episode.js';
+import { runRealEpisode, runSimEpisode, type SidePath, type SideResult } from './episode.js';
 import {
   COVERED,
   LAB_EPISODE_LIMIT_MS,
   LAB_FENCE,
   LAB_POLICY_INPUT,
   LAB_PROBES,
-  LAB_REAL_TIMEOUTS,
   LAB_TIMINGS,
   labPolicy,
   SIM_LATENCY,
   SIM_TIMINGS,
 } from './lab-config.js';
-import { generateLabKeys } from './lab-sshd.js';
+import { LAB_REAL_TIMEOUTS } from '../../test/lab/real-lab/topology.js';
+import { generateLabKeys } from '../../test/lab/real-lab/lab-sshd.js';
 import { drawRealPlan, type RealPlan } from './plan.js';
-import { liveLabProcesses, startReaper } from './procs.js';
+import { liveLabProcesses, startReaper } from '../../test/lab/real-lab/procs.js';
 import { renderRealMarkdown } from './report-real.js';
 
 export const REAL_OUT_PREFIX = 'crash-bench-real';

@@ -19,12 +19,21 @@ export class CliError extends Error {
   }
 }
 
+/** A child process (`3rc bench`) already said why it failed: exit with its code, print nothing more. */
+export class ChildExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exited with code ${exitCode}`);
+    this.name = 'ChildExit';
+  }
+}
+
 export function usageError(message: string): CliError {
   return new CliError('RRC_ERR_VALIDATION', message, EXIT_USAGE);
 }
 
 /** Prints the line for `e` and returns the exit code. */
 export function reportError(e: unknown, write: (line: string) => void = (l) => process.stderr.write(l)): number {
+  if (e instanceof ChildExit) return e.exitCode;
   if (e instanceof CommanderError) {
     // Commander already printed its message (see main.ts outputError) or the help text.
     return e.exitCode === 0 ? 0 : EXIT_USAGE;

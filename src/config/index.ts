@@ -1,4 +1,3 @@
 export { defaultDemoConfig, loadConfig, parseConfig, resolveConfig, type LoadOptions } from './load-config.js';
 export { parseListen } from './schema.js';
-export { resolveSecret } from './secrets.js';
 export * from './types.js';

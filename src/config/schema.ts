@@ -8,6 +8,7 @@ import { DEFAULT_POLICY, resolvePolicy, type DeepPartial, type Policy } from '..
 import { commandSchema, SECRET_REF_RE } from '../api/schemas/common.js';
 import { HostSpecSchema } from '../api/schemas/host.js';
 import { VmSpecSchema } from '../api/schemas/vm.js';
+import { DEFAULT_MAX_TRANSFERS } from '../drivers/pxe/tftp-server.js';
 import { parseStoreUrl } from '../store/url.js';
 import { DEFAULT_LISTEN, LOG_LEVELS } from './types.js';
 
@@ -64,6 +65,40 @@ const InstallSpecSchema = z.strictObject({
   timezone: z.string().min(1).optional(),
 });
 
+/**
+ * TFTP bounds. `maxPerSource` keeps one address (a broken or hostile client) from holding all of
+ * `maxTransfers`; `workers` are transfer threads (0: on the main thread).
+ */
+const TftpConfigSchema = z
+  .strictObject({
+    workers: z.int().min(0).max(64).optional(),
+    maxTransfers: z.int().min(1).max(65535).optional(),
+    maxPerSource: z.int().min(1).max(65535).optional(),
+    timeoutMs: z.int().min(100).max(60_000).optional(),
+    maxRetries: z.int().min(0).max(20).optional(),
+    maxBlksize: z.int().min(8).max(65464).optional(),
+  })
+  .superRefine((t, ctx) => {
+    const max = t.maxTransfers ?? DEFAULT_MAX_TRANSFERS;
+    if (t.maxPerSource !== undefined && t.maxPerSource > max) {
+      ctx.addIssue({ code: 'custom', path: ['maxPerSource'], message: `must not exceed maxTransfers (${max})` });
+    }
+  });
+
+/** DHCP answered per client MAC: a token bucket of `burst`, one more every `refillSeconds`; null: no limit. */
+const DhcpConfigSchema = z.strictObject({
+  perMac: z.strictObject({ burst: z.int().min(1).max(1000), refillSeconds: z.number().positive().max(3600) }).nullable().optional(),
+  maxTrackedMacs: z.int().min(16).max(1_000_000).optional(),
+});
+
+/** One OpenSSH public key line: type, base64 blob, optional comment. */
+const sshPublicKeySchema = z
+  .string()
+  .trim()
+  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/]+={0,3}( [^\r\n]{1,200})?$/, {
+    error: 'must be one OpenSSH public key line such as "ssh-ed25519 AAAA... 3rc@controller"',
+  });
+
 /** The controller's own boot services for the reinstall rung (real environment only). */
 export const PxeConfigSchema = z.strictObject({
   address: ipv4Schema,
@@ -84,6 +119,10 @@ export const PxeConfigSchema = z.strictObject({
   dns: z.array(ipv4Schema).optional(),
   leaseSeconds: z.int().min(60).max(604800).default(3600),
   install: InstallSpecSchema.optional(),
+  tftp: TftpConfigSchema.optional(),
+  dhcp: DhcpConfigSchema.optional(),
+  /** Installed for root by the kickstart, so a reinstalled host comes back under management. */
+  controllerPublicKey: sshPublicKeySchema.optional(),
 });
 
 /** `host:port`, `[v6]:port`. */

@@ -1,35 +1,23 @@
 /**
  * Carries out the action a recovery machine asked for, through the Env only. Every action is
  * level-triggered and idempotent: it looks at the real state first (already off? already moved?),
- * so running it again after a controller crash does no harm.
+ * so running it again after a controller crash does no harm. The evacuation (fence-migrate, VM
+ * moves) is in evacuation.ts.
  */
-import { ACTION_OK, actionFailed, actionResultProblem, type ActionResult } from '../core/action-result.js';
+import { ACTION_OK, actionFailed, type ActionResult } from '../core/action-result.js';
 import type { PendingAction } from '../core/recovery-context.js';
 import type { Policy } from '../core/policy.js';
-import { freeOf, placeVm, type PlacementCandidate } from '../core/placement.js';
 import { RUNGS, type HostSpec, type VmSpec } from '../core/types.js';
 import type { Env } from '../env/env.js';
 import { errorText, isRrcError, RrcError } from '../errors.js';
-import { DEFAULT_FENCE_OPTIONS, fenceHost, type FenceOptions } from './fence.js';
-import { sleep, withTimeout } from '../env/timing.js';
+import { Evacuation } from './evacuation.js';
+import type { Inventory, StaleCopy, Timeline } from './executor-types.js';
+import { DEFAULT_FENCE_OPTIONS, type FenceOptions } from './fence.js';
+import { withTimeout } from '../env/timing.js';
 
 export type { ActionResult } from '../core/action-result.js';
+export type { Inventory, StaleCopy, Timeline } from './executor-types.js';
 
-/** What the executor needs to know about and change in the inventory. */
-export interface Inventory {
-  host(name: string): HostSpec | undefined;
-  vm(name: string): VmSpec | undefined;
-  vmsOn(hostName: string): VmSpec[];
-  /** Hosts a VM may be placed on now, with their current load. */
-  placementCandidates(excludeHost: string): PlacementCandidate[];
-  /** Records the VM's new host in the store before it is started there (intent first). */
-  moveVm(vmName: string, toHost: string): Promise<void>;
-  markHostFenced(hostName: string): Promise<void>;
-  /** Virtual/wall time of the first probe that found the host unreachable; null while it answers. */
-  hostSilentSince(hostName: string): number | null;
-}
-
-export type Timeline = (kind: string, message: string, data?: Record<string, unknown>) => void;
 
 export interface ExecutorOptions {
   env: Env;
@@ -43,14 +31,14 @@ export class ActionExecutor {
   private readonly env: Env;
   private readonly policy: Policy;
   private readonly inv: Inventory;
-  private readonly fenceOptions: FenceOptions;
+  private readonly evacuation: Evacuation;
   private readonly shellTimeoutMs: number;
 
   constructor(opts: ExecutorOptions) {
     this.env = opts.env;
     this.policy = opts.policy;
     this.inv = opts.inventory;
-    this.fenceOptions = opts.fence ?? DEFAULT_FENCE_OPTIONS;
+    this.evacuation = new Evacuation(opts.env, opts.policy, opts.inventory, opts.fence ?? DEFAULT_FENCE_OPTIONS);
     this.shellTimeoutMs = opts.shellTimeoutMs ?? 60_000;
   }
 
@@ -85,7 +73,7 @@ export class ActionExecutor {
         return ACTION_OK;
       }
       case 'vm-move':
-        return this.moveVm(this.vm(targetName), timeline);
+        return this.evacuation.moveVm(this.vm(targetName), timeline);
       case 'host-power-on':
         await this.env.power.on(this.host(targetName));
         return ACTION_OK;
@@ -94,11 +82,46 @@ export class ActionExecutor {
       case 'hypervisor-restart':
         return this.restartHypervisor(this.host(targetName));
       case 'fence-migrate':
-        return this.fenceAndMigrate(this.host(targetName), action.operatorConfirmedOff, timeline);
+        return this.evacuation.fenceAndMigrate(this.host(targetName), action.operatorConfirmedOff, timeline);
       case 'reinstall':
         return this.reinstall(this.host(targetName), timeline);
       case 'quarantine':
         return ACTION_OK;
+      case 'remove-stale-copies': {
+        const host = this.host(targetName);
+        return this.removeStaleCopies(host, await this.staleCopiesOn(host), timeline);
+      }
+    }
+  }
+
+  /**
+   * The read-only half of stale-copy removal: domains on `host` of VMs that now live on another
+   * host (a host that was fenced and comes back still has the definitions of the VMs moved away).
+   * Throws when the hypervisor does not answer.
+   */
+  async staleCopiesOn(host: HostSpec): Promise<StaleCopy[]> {
+    const out: StaleCopy[] = [];
+    for (const d of await this.env.hypervisor.listDomains(host)) {
+      const vm = this.inv.vm(d.name);
+      if (vm && vm.currentHost !== host.name) out.push({ vm, state: d.state });
+    }
+    return out;
+  }
+
+  /**
+   * A host that is back must not run a VM that now lives elsewhere (no VM on two hosts): stop
+   * each copy and remove its definition. Never throws; stops at the first failure.
+   */
+  async removeStaleCopies(host: HostSpec, copies: StaleCopy[], timeline: Timeline): Promise<ActionResult> {
+    try {
+      for (const { vm, state } of copies) {
+        if (state === 'running' || state === 'paused') await this.env.hypervisor.destroy(host, vm);
+        await this.env.hypervisor.undefine(host, vm);
+        timeline('stale-copy', `removed stale copy of ${vm.name} (it lives on ${vm.currentHost})`, { vm: vm.name, livesOn: vm.currentHost });
+      }
+      return ACTION_OK;
+    } catch (e) {
+      return actionFailed(errorText(e));
     }
   }
 
@@ -153,161 +176,6 @@ export class ActionExecutor {
     return r.code === 0 ? ACTION_OK : actionFailed(`"${command}" exited ${r.code}: ${r.stderr.trim().slice(0, 200)}`);
   }
 
-  /**
-   * Fence first (confirmed off, or a person said so), then start every VM of the host elsewhere.
-   * Placement is checked before the fence: a host is never powered off when none of its VMs
-   * could go anywhere (that would turn a false alarm into an outage). It is planned again after
-   * the fence, which can take a minute (a dead BMC, the watchdog wait): a host that was healthy
-   * before may have failed meanwhile.
-   */
-  private async fenceAndMigrate(host: HostSpec, operatorConfirmedOff: boolean, timeline: Timeline): Promise<ActionResult> {
-    const vms = [...this.inv.vmsOn(host.name)].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
-    const before = this.inv.placementCandidates(host.name);
-    if (vms.length > 0 && vms.every((vm) => placeVm(vm.resources, before) === null)) {
-      return { outcome: 'no-room', reason: `no healthy host has room for any VM of ${host.name}; not fencing it` };
-    }
-    if (operatorConfirmedOff) {
-      timeline('fence', `${host.name}: an operator confirmed the host is off; BMC confirmation skipped`);
-    } else {
-      const since = this.inv.hostSilentSince(host.name);
-      const limit = this.policy.selfFenceAfterSeconds;
-      // Stop asking a BMC that does not confirm once the watchdog has fenced the host anyway.
-      const watchdogDone = () => limit !== null && since !== null && this.inv.hostSilentSince(host.name) === since && this.env.clock.now() >= since + limit * 1000;
-      try {
-        await fenceHost(this.env.power, host, this.env.clock, { ...this.fenceOptions, giveUp: watchdogDone });
-        timeline('fence', `${host.name}: BMC confirms power off`);
-      } catch (e) {
-        if (!isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) throw e;
-        await this.selfFenced(host, e, timeline);
-      }
-    }
-    await this.inv.markHostFenced(host.name);
-    const candidates = this.inv.placementCandidates(host.name);
-    const plan = vms.map((vm) => ({ vm, target: placeVm(vm.resources, candidates) }));
-    const failures: string[] = [];
-    const answers = new Map<string, Promise<boolean>>();
-    await Promise.all(
-      plan.map(async ({ vm, target }) => {
-        const result = await this.startSomewhere(vm, target, candidates, answers, host, timeline);
-        if (result.outcome !== 'ok') failures.push(`${vm.name}: ${actionResultProblem(result)}`);
-      }),
-    );
-    if (failures.length) return actionFailed(`some VMs could not be moved: ${failures.sort().join('; ')}`);
-    return ACTION_OK;
-  }
-
-  /**
-   * The configured alternative to BMC confirmation: a host silent for longer than its storage-lease
-   * watchdog timeout has reset itself. Throws the original "unconfirmed" error when not configured
-   * or when the host answered again meanwhile.
-   */
-  private async selfFenced(host: HostSpec, unconfirmed: RrcError, timeline: Timeline): Promise<void> {
-    const limit = this.policy.selfFenceAfterSeconds;
-    const since = this.inv.hostSilentSince(host.name);
-    if (limit === null || since === null) throw unconfirmed;
-    const bmcProblem = unconfirmed.message;
-    const fencedAt = since + limit * 1000;
-    const wait = fencedAt - this.env.clock.now();
-    timeline('fence', `${host.name}: ${bmcProblem}; waiting ${Math.max(0, Math.round(wait / 1000))} s for its storage-lease watchdog (silent since ${new Date(since).toISOString()})`);
-    if (wait > 0) await sleep(this.env.clock, wait);
-    if (this.inv.hostSilentSince(host.name) !== since) {
-      throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${host.name} answered again while waiting for its watchdog: not fenced`);
-    }
-    timeline('fence', `${host.name}: silent for ${limit} s: reset by its watchdog (self-fenced)`);
-  }
-
-  /**
-   * Rung 4 for one VM (and `3rc vm move`): stop it where it is (confirmed), then start it on
-   * `toHost` or the best other host.
-   */
-  async moveVm(vm: VmSpec, timeline: Timeline, toHost?: string): Promise<ActionResult> {
-    const current = this.host(vm.currentHost);
-    if (toHost === current.name) return actionFailed(`${vm.name} already lives on ${toHost}`);
-    const state = await this.env.hypervisor.domainState(current, vm);
-    if (state === 'missing' && toHost === undefined) {
-      // The host lost the definition (reinstalled, or a fresh hypervisor): put the VM back there.
-      return this.startOn(vm, current, timeline, false);
-    }
-    await this.env.hypervisor.destroy(current, vm);
-    const after = await this.env.hypervisor.domainState(current, vm);
-    if (after === 'running' || after === 'paused' || after === 'unknown') {
-      return actionFailed(`${vm.name} still ${after} on ${current.name}: not starting a second copy`);
-    }
-    await this.env.hypervisor.undefine(current, vm);
-    const candidates = this.inv.placementCandidates(current.name).filter((c) => toHost === undefined || c.host.name === toHost);
-    if (toHost !== undefined && candidates.length === 0) return actionFailed(`unknown host ${toHost}`);
-    const target = placeVm(vm.resources, candidates);
-    if (!target) return actionFailed(`${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}`);
-    return this.startSomewhere(vm, target, candidates, new Map(), current, timeline);
-  }
-
-  /**
-   * Starts a VM whose old copy is stopped on `source` on `first` (already reserved), else on the
-   * next candidate. A target is asked first whether it answers: the controller's view of a host is
-   * one probe cycle old, and a VM recorded on a host that has just died would wait for that host's
-   * own repair. When the start fails on a host that answers and holds no live copy, the VM goes
-   * back on `source` in the store and the next candidate is tried; when that host cannot say (it
-   * stopped answering mid-call), the VM stays recorded there: that host's incident owns it, and it
-   * is fenced before anything else starts the VM (never two copies).
-   */
-  private async startSomewhere(
-    vm: VmSpec,
-    first: PlacementCandidate | null,
-    candidates: PlacementCandidate[],
-    answers: Map<string, Promise<boolean>>,
-    source: HostSpec,
-    timeline: Timeline,
-  ): Promise<ActionResult> {
-    const tried: string[] = [];
-    let target = first;
-    while (target !== null) {
-      const host = target.host;
-      tried.push(host.name);
-      let reachable = answers.get(host.name);
-      if (reachable === undefined) {
-        reachable = this.env.hypervisor.ping(host).then(() => true, () => false);
-        answers.set(host.name, reachable);
-      }
-      if (await reachable) {
-        const result = await this.startOn(vm, host, timeline);
-        if (result.outcome === 'ok') return result;
-        if (!(await this.holdsNoCopy(host, vm))) return result;
-        await this.inv.moveVm(vm.name, source.name);
-      } else {
-        timeline('migrate', `${host.name} does not answer: not starting ${vm.name} there`, { vm: vm.name, host: host.name });
-      }
-      // Give back the reservation and never try that host again in this action.
-      release(target, vm);
-      target.usable = false;
-      target = placeVm(vm.resources, candidates);
-    }
-    const room = roomSummary(vm, candidates);
-    return actionFailed(tried.length ? `no healthy host could start it (tried ${tried.join(', ')}; ${room})` : `no host with room (${room})`);
-  }
-
-  /** The host answers and has no live copy of the VM (removing a leftover definition). */
-  private async holdsNoCopy(host: HostSpec, vm: VmSpec): Promise<boolean> {
-    try {
-      const state = await this.env.hypervisor.domainState(host, vm);
-      if (state === 'running' || state === 'paused' || state === 'crashed' || state === 'unknown') return false;
-      if (state !== 'missing') await this.env.hypervisor.undefine(host, vm);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private async startOn(vm: VmSpec, host: HostSpec, timeline: Timeline, record = true): Promise<ActionResult> {
-    try {
-      if (record) await this.inv.moveVm(vm.name, host.name);
-      await this.env.hypervisor.defineAndStart(host, vm);
-      timeline('migrate', `${vm.name} started on ${host.name}`, { vm: vm.name, host: host.name });
-      return ACTION_OK;
-    } catch (e) {
-      timeline('migrate', `${vm.name} could not start on ${host.name}: ${errorText(e)}`, { vm: vm.name, host: host.name });
-      return actionFailed(errorText(e));
-    }
-  }
 
   private async reinstall(host: HostSpec, timeline: Timeline): Promise<ActionResult> {
     const deadlineMs = this.policy.reinstallDeadlineSeconds * 1000;
@@ -318,28 +186,9 @@ export class ActionExecutor {
     await this.env.hypervisor.ping(host);
     return ACTION_OK;
   }
-}
 
-/** For the timeline: what the VM needs and the most any usable host has free. */
-function roomSummary(vm: VmSpec, candidates: PlacementCandidate[]): string {
-  let cores = 0;
-  let ramGb = 0;
-  let usable = 0;
-  for (const c of candidates) {
-    if (!c.usable) continue;
-    usable++;
-    const free = freeOf(c);
-    cores = Math.max(cores, free.cores);
-    ramGb = Math.max(ramGb, free.ramGb);
+  /** Rung 4 for one VM and `3rc vm move` (evacuation.ts). */
+  moveVm(vm: VmSpec, timeline: Timeline, toHost?: string): Promise<ActionResult> {
+    return this.evacuation.moveVm(vm, timeline, toHost);
   }
-  return `needs ${vm.resources.cores} cores / ${vm.resources.ramGb} GB; ${usable} healthy hosts, at most ${cores} cores / ${ramGb} GB free`;
-}
-
-/** Undoes placeVm's reservation of the VM on a candidate. */
-function release(c: PlacementCandidate, vm: VmSpec): void {
-  c.used = {
-    cores: c.used.cores - vm.resources.cores,
-    ramGb: c.used.ramGb - vm.resources.ramGb,
-    diskGb: c.used.diskGb - vm.resources.diskGb,
-  };
 }

@@ -11,6 +11,8 @@ import type { Logger } from '../env/env.js';
 import { errorText } from '../errors.js';
 import type { ActionRecord, Store } from '../store/types.js';
 import { actionResultProblem, type ActionResult } from '../core/action-result.js';
+import type { Timeline } from './executor-types.js';
+import type { SideWrites } from './side-writes.js';
 
 export class IncidentRecorder {
   constructor(
@@ -65,7 +67,7 @@ export class IncidentRecorder {
       case 'incident.quarantined':
         log.error({ alert: true, reason: e.reason }, `ALERT quarantined, handed over to a person: ${e.reason}`);
         if (e.incidentId) {
-          await this.store.updateIncident(e.incidentId, { state: 'quarantined', currentRung: 6, note: e.reason });
+          await this.store.updateIncident(e.incidentId, { state: 'quarantined', currentRung: RUNG.quarantine, note: e.reason });
           await this.event(e.incidentId, e.at, 'alert', `quarantined: ${e.reason}`);
         }
         return;
@@ -104,6 +106,17 @@ export class IncidentRecorder {
     if (problem === null) log.info({}, msg);
     else log.warn({ error: problem }, msg);
     await this.event(a.incidentId, at, 'action-end', msg, { actionId: a.id, outcome });
+  }
+
+  /**
+   * The timeline an action writes while it runs: a log line and an incident event per step. The
+   * writes are tracked (idle() waits for them) but never awaited by the action.
+   */
+  timeline(targetId: TargetId, a: PendingAction, now: () => number, writes: SideWrites): Timeline {
+    return (kind, message, data) => {
+      this.log.info({ target: targetId, incident: a.incidentId, actionId: a.id, ...data }, message);
+      void writes.track(this.event(a.incidentId, now(), kind, message, data));
+    };
   }
 
   /** A timeline line for an incident; a failed write is logged, never thrown into the loop. */

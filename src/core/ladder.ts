@@ -1,76 +1,50 @@
 /**
- * The ladder: which rungs apply to which target kind, where an incident enters it (from the
- * failure signature and the flap penalty), and which concrete action each rung means.
+ * The ladders: which rungs of the table (rungs.ts) apply to a target, in which order, and which
+ * concrete action each rung means. Every ladder here is derived from the table; where an incident
+ * enters a ladder is the escalation policy's business (escalation/).
  */
+import { RUNG, RUNGS, rungsFor, type RungName, type RungNumber } from './rungs.js';
 import type { SignatureCode } from './signature.js';
-import { RUNG as R, RUNGS, type RungName, type RungNumber } from './rungs.js';
 import type { ActionKind, TargetKind } from './types.js';
+
+/** Rungs of a physical host, classic order: every host rung of the table. */
+export const HOST_LADDER: RungNumber[] = rungsFor('host');
 
 /** Rungs of a VM: its service, the guest, the domain, then moving it to another host. */
 export function vmLadder(canRestartService: boolean): RungNumber[] {
-  return canRestartService
-    ? [R.serviceRestart, R.reboot, R.restartVm, R.fenceMigrate, R.quarantine]
-    : [R.reboot, R.restartVm, R.fenceMigrate, R.quarantine];
+  const rungs = rungsFor('vm');
+  // Without a restart command in its service check there is no service to restart.
+  return canRestartService ? rungs : rungs.filter((r) => r !== RUNG.serviceRestart);
 }
 
-/** Rungs of a physical host, classic order. */
-export const HOST_LADDER: RungNumber[] = [R.reboot, R.restartHypervisor, R.fenceMigrate, R.reinstall, R.quarantine];
+/** The ladder of a target: its kind's rungs, less those its configuration rules out. */
+export function ladderFor(target: { kind: TargetKind; canRestartService: boolean }): RungNumber[] {
+  return target.kind === 'vm' ? vmLadder(target.canRestartService) : HOST_LADDER;
+}
 
-/** After its VMs were evacuated, a host is only repaired: power it back, else reinstall it. */
-export const HOST_REPAIR_LADDER: RungNumber[] = [R.reboot, R.reinstall, R.quarantine];
+/**
+ * After its VMs were evacuated, a host is only repaired: power it back, else reinstall it. No
+ * hypervisor restart (no guest left to keep running) and no second evacuation.
+ */
+export const HOST_REPAIR_LADDER: RungNumber[] = HOST_LADDER.filter((r) => r !== RUNG.restartHypervisor && r !== RUNG.fenceMigrate);
+
+/** A host whose VMs went down with it: move them first, then repair the host. */
+export const EVACUATE_THEN_REPAIR_LADDER: RungNumber[] = [RUNG.fenceMigrate, ...HOST_REPAIR_LADDER];
+
+/** A flapping host whose VMs went down with it: move them, then quarantine the host. */
+export const EVACUATE_THEN_QUARANTINE_LADDER: RungNumber[] = [RUNG.fenceMigrate, RUNG.quarantine];
+
+/** A host that keeps its VMs (no room elsewhere): every host rung but the evacuation. */
+export const IN_PLACE_LADDER: RungNumber[] = HOST_LADDER.filter((r) => r !== RUNG.fenceMigrate);
+
+/** Rungs an operator may run by hand on a target kind: its rungs, less the quarantine (not an action). */
+export function operatorRungs(kind: TargetKind): RungNumber[] {
+  return rungsFor(kind).filter((r) => r !== RUNG.quarantine);
+}
 
 /** Signatures that mean "another incident owns this": the VM waits for its host. */
 export function isBlockedSignature(code: SignatureCode): boolean {
   return code === 'vm-host-down' || code === 'vm-hypervisor-down';
-}
-
-/** Host signatures after which the host's VMs are no longer running (or cannot be trusted). */
-export function hostLostItsVms(code: SignatureCode): boolean {
-  return (
-    code === 'host-power-off' ||
-    code === 'host-unreachable' ||
-    code === 'host-unreachable-os-running' ||
-    code === 'host-boot-failed' ||
-    code === 'host-os-hung' ||
-    code === 'host-and-bmc-unreachable'
-  );
-}
-
-/** The rung the evidence points to, before any penalty boost. */
-export function entryRungFor(kind: TargetKind, code: SignatureCode, canRestartService: boolean): RungNumber {
-  if (kind === 'host') {
-    switch (code) {
-      case 'hypervisor-down':
-        return R.restartHypervisor;
-      case 'host-and-bmc-unreachable':
-        return R.fenceMigrate;
-      case 'host-boot-failed':
-        // The installed system does not boot: rebooting it again cannot help.
-        return R.reinstall;
-      default:
-        return R.reboot;
-    }
-  }
-  switch (code) {
-    case 'vm-service-dead':
-      return canRestartService ? R.serviceRestart : R.reboot;
-    case 'vm-missing':
-      return R.fenceMigrate;
-    case 'vm-crashed':
-    case 'vm-hung':
-    case 'vm-paused':
-      // A hung or crashed guest will not honour an ACPI shutdown: restart the domain.
-      return R.restartVm;
-    default:
-      return R.reboot;
-  }
-}
-
-/** Index in `ladder` where an incident starts: the evidence's rung lifted by `boost`, never to quarantine. */
-export function entryIndex(ladder: RungNumber[], evidenceRung: RungNumber, boost: number): number {
-  let index = ladder.findIndex((r) => r >= evidenceRung);
-  if (index < 0) index = ladder.length - 2;
-  return Math.min(index + boost, ladder.length - 2);
 }
 
 export function actionFor(kind: TargetKind, rung: RungNumber, code: SignatureCode | null): ActionKind {

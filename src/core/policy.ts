@@ -55,7 +55,7 @@ export interface Policy {
    * incident waits for an operator to confirm the host is off.
    */
   selfFenceAfterSeconds: number | null;
-  /** Command run over SSH on the host for rung 3. */
+  /** Command run over SSH on the host for the restart-hypervisor rung. */
   hypervisorRestartCommand: string;
   /** Command run over SSH for a clean host reboot (when the host still answers). */
   hostRebootCommand: string;

@@ -47,6 +47,9 @@ export const RUNG = Object.fromEntries(RUNG_TABLE.map((r) => [r.key, r.number]))
 export const LOWEST_RUNG: RungNumber = RUNG_TABLE[0].number;
 export const HIGHEST_RUNG: RungNumber = RUNG_TABLE[RUNG_TABLE.length - 1]!.number;
 
+/** The rung numbers as people write them in help texts and errors (`0..6` today). */
+export const RUNG_RANGE = `${LOWEST_RUNG}..${HIGHEST_RUNG}`;
+
 export function rungNumber(name: RungName): RungNumber {
   return RUNGS.indexOf(name) as RungNumber;
 }

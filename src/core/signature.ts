@@ -117,3 +117,15 @@ export function classifyVm(o: VmObservation): Signature {
 export function classify(kind: TargetKind, o: HostObservation | VmObservation): Signature {
   return kind === 'host' ? classifyHost(o as HostObservation) : classifyVm(o as VmObservation);
 }
+
+/** Host signatures after which the host's VMs are no longer running (or cannot be trusted). */
+export function hostLostItsVms(code: SignatureCode): boolean {
+  return (
+    code === 'host-power-off' ||
+    code === 'host-unreachable' ||
+    code === 'host-unreachable-os-running' ||
+    code === 'host-boot-failed' ||
+    code === 'host-os-hung' ||
+    code === 'host-and-bmc-unreachable'
+  );
+}

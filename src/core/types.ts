@@ -102,7 +102,9 @@ export type ActionKind =
   | 'hypervisor-restart'
   | 'fence-migrate'
   | 'reinstall'
-  | 'quarantine';
+  | 'quarantine'
+  /** Not a rung of its own: the aftermath of an evacuation, when the fenced host is back. */
+  | 'remove-stale-copies';
 
 export type ActionOutcome = 'ok' | 'failed' | 'blocked' | 'interrupted';
 

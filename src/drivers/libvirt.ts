@@ -3,6 +3,8 @@
  * the controller runs without it). One connection per hypervisor URI, dropped on failure or
  * timeout and reopened by the next call. The binding has no reboot/reset/migrate: reboot is
  * shutdown + wait + create, restart is destroy + create, migrate is define-from-XML + create.
+ * Nor has it autostart: that goes through virsh (libvirt-autostart.ts), and every domain this
+ * driver defines or starts is left with autostart off.
  */
 import type { Clock, DomainInfo, HypervisorDriver, Logger, NodeInfo } from '../env/env.js';
 import type { DomainState } from '../core/signature.js';
@@ -10,6 +12,7 @@ import type { HostSpec, VmSpec } from '../core/types.js';
 import { RrcError, errorText } from '../errors.js';
 import { sleep, withTimeout } from '../env/timing.js';
 import { realClock as wallClock } from '../env/real/clock.js';
+import { VirshAutostart } from './libvirt-autostart.js';
 
 /** Opaque domain handle of the binding. */
 export type DomainHandle = object;
@@ -45,6 +48,8 @@ export interface LibvirtOptions {
   /** Interval of state polls while waiting for a shutdown. Default 500 ms. */
   pollMs?: number;
   connect?: LibvirtConnect;
+  /** Autostart control (virsh by default, with callTimeoutMs). */
+  autostart?: VirshAutostart;
 }
 
 const MISSING = 'libvirt binding not built: install Debian package libvirt-dev and run npm install';
@@ -104,12 +109,14 @@ export class LibvirtDriver implements HypervisorDriver {
   private readonly callTimeoutMs: number;
   private readonly pollMs: number;
   private readonly connect: LibvirtConnect;
+  private readonly autostart: VirshAutostart;
 
   constructor(private readonly opts: LibvirtOptions = {}) {
     this.clock = opts.clock ?? wallClock;
     this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
     this.pollMs = opts.pollMs ?? 500;
     this.connect = opts.connect ?? connectBinding;
+    this.autostart = opts.autostart ?? new VirshAutostart({ timeoutMs: this.callTimeoutMs });
   }
 
   async ping(host: HostSpec): Promise<void> {
@@ -176,6 +183,7 @@ export class LibvirtDriver implements HypervisorDriver {
       if (!xml) throw new RrcError('RRC_ERR_CONFIG_INVALID', `vm ${vm.name}: no domain XML stored, cannot define it on ${host.name}`);
       d = await this.call(host, `define ${vm.name}`, (c) => c.domainDefineXML(xml));
     }
+    await this.keepAutostartOff(host, vm, d);
     const state = await this.stateOf(host, vm, d);
     if (state === 'running') return;
     if (state === 'paused') {
@@ -203,6 +211,20 @@ export class LibvirtDriver implements HypervisorDriver {
     }
   }
 
+  /** Throws RRC_ERR_NOT_FOUND when the domain is not defined on the host. */
+  async getAutostart(host: HostSpec, vm: VmSpec): Promise<boolean> {
+    return this.autostart.get(host.hypervisorUri, await this.uuidOf(host, vm, await this.mustLookup(host, vm)));
+  }
+
+  /** UUIDs of the domains on this host with autostart on (one virsh run, for drift checks). */
+  async autostartDomains(host: HostSpec): Promise<string[]> {
+    return this.autostart.listOn(host.hypervisorUri);
+  }
+
+  async setAutostart(host: HostSpec, vm: VmSpec, on: boolean): Promise<void> {
+    await this.autostart.set(host.hypervisorUri, await this.uuidOf(host, vm, await this.mustLookup(host, vm)), on);
+  }
+
   async nodeInfo(host: HostSpec): Promise<NodeInfo> {
     const info = await this.call(host, 'node info', (c) => c.nodeGetInfo(), true);
     // libvirt reports memory in KiB.
@@ -223,6 +245,27 @@ export class LibvirtDriver implements HypervisorDriver {
   }
 
   // --- internals -------------------------------------------------------------------------------
+
+  /**
+   * Autostart off before the domain runs here. Not fatal: a VM the controller must start is not
+   * held back by virsh trouble; the failure is logged (as error) and the next check corrects it.
+   * A domain virsh cannot see (test:/// files give every connection its own copy) is skipped.
+   */
+  private async keepAutostartOff(host: HostSpec, vm: VmSpec, d: DomainHandle): Promise<void> {
+    try {
+      const uuid = await this.uuidOf(host, vm, d);
+      if (!(await this.autostart.get(host.hypervisorUri, uuid))) return;
+      await this.autostart.set(host.hypervisorUri, uuid, false);
+      this.opts.log?.warn({ host: host.name, vm: vm.name }, 'autostart was on: switched off');
+    } catch (e) {
+      const level = e instanceof RrcError && e.code === 'RRC_ERR_NOT_FOUND' ? 'debug' : 'error';
+      this.opts.log?.[level]({ host: host.name, vm: vm.name, err: errorText(e) }, 'autostart not checked');
+    }
+  }
+
+  private uuidOf(host: HostSpec, vm: VmSpec, d: DomainHandle): Promise<string> {
+    return this.call(host, `uuid of ${vm.name}`, (c) => c.domainGetUUIDString(d), true);
+  }
 
   private async start(host: HostSpec, vm: VmSpec): Promise<void> {
     const d = await this.mustLookup(host, vm);

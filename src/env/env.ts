@@ -3,8 +3,8 @@
  * One contract, two implementations: `real/` (drivers for libvirt, IPMI, SSH, PXE, wall clock)
  * and `sim/` (a simulated rack on a virtual clock). The controller never imports a driver.
  */
-import type { DomainState, HostObservation, PowerState, VmObservation } from '../core/signature.js';
-import type { HostSpec, SshSpec, TargetKind, VmSpec } from '../core/types.js';
+import type { BootProgress, DomainState, HostObservation, PowerState, VmObservation } from '../core/signature.js';
+import type { HostSpec, SshSpec, VmSpec } from '../core/types.js';
 
 /** Same contract as XState's clock (setTimeout / clearTimeout) plus `now`. */
 export interface Clock {
@@ -26,13 +26,6 @@ export interface Prober {
   probeHost(host: HostSpec): Promise<HostObservation>;
   /** `hostDown` is decided by the controller (it knows the host's incident), not by the prober. */
   probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>>;
-  /**
-   * Optional, simulated environments only: true when nothing a probe of this target could see has
-   * changed since its last probe, so a virtual-time run may skip probing a quiet healthy target
-   * (LAB.md: do not spend events on targets whose probes cannot change anything). Real
-   * environments leave it undefined and every target is probed every cycle.
-   */
-  unchanged?(kind: TargetKind, name: string): boolean;
 }
 
 export type BootDevice = 'pxe' | 'disk';
@@ -45,6 +38,8 @@ export interface PowerDriver {
   cycle(host: HostSpec): Promise<void>;
   reset(host: HostSpec): Promise<void>;
   setBootDevice(host: HostSpec, device: BootDevice): Promise<void>;
+  /** How far the last boot got, from the BMC's event log; drivers that cannot tell leave it out. */
+  bootProgress?(host: HostSpec): Promise<BootProgress>;
 }
 
 export interface DomainInfo {
@@ -100,6 +95,37 @@ export interface Provisioner {
   ): Promise<void>;
 }
 
+/**
+ * One peer's answer to "do you reach the target?". `asked: false` means the peer could not be
+ * asked (down, unreachable from here, no SSH endpoint, its answer unusable): it is no witness
+ * either way and must not be counted. `asked: true, reached: false` is a peer that tried and
+ * could not connect: evidence that the target is down on its side too.
+ */
+export interface PeerReachReport {
+  peer: string;
+  asked: boolean;
+  reached: boolean;
+  detail: string;
+}
+
+/** The controller's own vantage point; `failed` names each check that failed. */
+export interface SelfCheck {
+  ok: boolean;
+  /** e.g. `witness 198.18.0.1:53 unreachable` */
+  failed: string[];
+}
+
+/**
+ * Independent evidence before a destructive action (issue 9): "the controller cannot reach it"
+ * is never enough by itself.
+ */
+export interface Witnesses {
+  /** Ask each peer host (over SSH in the real env) whether it reaches `target` (its address and SSH port). */
+  peersReach(target: HostSpec, peers: HostSpec[]): Promise<PeerReachReport[]>;
+  /** The controller's own vantage point: configured witness addresses (gateway...) reachable from here. */
+  selfCheck(): Promise<SelfCheck>;
+}
+
 export interface Env {
   readonly name: 'real' | 'sim' | string;
   readonly clock: Clock;
@@ -109,4 +135,5 @@ export interface Env {
   readonly hypervisor: HypervisorDriver;
   readonly shell: RemoteShell;
   readonly provisioner: Provisioner;
+  readonly witnesses: Witnesses;
 }

@@ -14,7 +14,8 @@ import type { PxeProvisioner } from '../drivers/pxe/provisioner.js';
 import { createController, type Controller } from '../controller/index.js';
 import type { Clock, Env, Logger } from '../env/env.js';
 import { realClock } from '../env/real/clock.js';
-import { createSimEnv, createWorld, type World } from '../env/sim/index.js';
+import type { World } from '../env/sim/index.js';
+import { createSimWorld } from '../sim-rack/index.js';
 import { errorText, RrcError } from '../errors.js';
 import { openStore, type Store } from '../store/index.js';
 import { startDemoCrashes } from './demo-crashes.js';
@@ -50,8 +51,14 @@ async function seedInventory(store: Store, config: ControllerConfig, log: Logger
   const hosts = new Set((await store.listHosts()).map((h) => h.name));
   const vms = new Set((await store.listVms()).map((v) => v.name));
   let added = 0;
-  for (const h of config.inventory.hosts) if (!hosts.has(h.name)) (await store.addHost(h), added++);
-  for (const v of config.inventory.vms) if (!vms.has(v.name)) (await store.addVm(v), added++);
+  for (const h of config.inventory.hosts.filter((x) => !hosts.has(x.name))) {
+    await store.addHost(h);
+    added++;
+  }
+  for (const v of config.inventory.vms.filter((x) => !vms.has(x.name))) {
+    await store.addVm(v);
+    added++;
+  }
   if (added) log.info({ added }, 'inventory from the config added to the store');
 }
 
@@ -75,7 +82,9 @@ async function startProvisioning(
   const { startBootServices } = await import('../drivers/pxe/index.js');
   const { PxeProvisioner } = await import('../drivers/pxe/provisioner.js');
   const { IpmiPowerDriver } = await import('../drivers/ipmi.js');
-  const boot = await startBootServices({ ...pxe, hosts, log, clock });
+  // The SSH driver's known_hosts: a reinstalled host's new key is recorded there by its callback.
+  const knownHostsFile = process.env.RRC_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts');
+  const boot = await startBootServices({ ...pxe, hosts, log, clock, knownHostsFile });
   cleanups.unshift(() => boot.stop());
   const provisioner = new PxeProvisioner({ power: new IpmiPowerDriver({ resolveSecret, clock, log }), boot, clock, log });
   provisioner.disableNetboot(hosts);
@@ -100,8 +109,15 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
     let world: World | null = null;
     let provisioning: Provisioning | null = null;
     if (config.environment.kind === 'sim') {
-      world = createWorld({ hosts, vms, clock, seed: config.demo?.seed ?? 1 });
-      env = createSimEnv({ world, clock, log, hypervisorRestartCommand: config.policy.hypervisorRestartCommand });
+      const sim = createSimWorld(clock, {
+        hosts,
+        vms,
+        seed: config.demo?.seed ?? 1,
+        simEnv: { hypervisorRestartCommand: config.policy.hypervisorRestartCommand },
+        log,
+      });
+      world = sim.world;
+      env = sim.env;
     } else {
       const { createRealEnv } = await import('../env/real/real-env.js');
       const { secretResolver } = await import('../env/real/secrets.js');

@@ -259,7 +259,7 @@ export class MemoryStore implements Store {
 
   /** Newest first (startedAt, then id, descending). */
   async listActions(filter: { incidentId?: string; limit?: number } = {}): Promise<ActionRecord[]> {
-    let list =
+    const list =
       filter.incidentId === undefined
         ? [...this.actions.values()]
         : [...(this.actionIdsByIncident.get(filter.incidentId) ?? [])].map((id) => this.actions.get(id) as ActionRecord);

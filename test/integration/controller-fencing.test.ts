@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyFaultLine } from '../../src/env/sim/index.js';
 import { openStore } from '../../src/store/index.js';
-import { startSimLab } from '../helpers/sim-lab.js';
+import { startSimLab } from '../lab/sim-lab.js';
 
 test('host and BMC dead: the incident waits for an operator, nothing moves, then confirm-off moves the VMs', async () => {
   const store = await openStore('memory:');

@@ -8,26 +8,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { createController } from '../../src/controller/index.js';
-import { DEFAULT_POLICY } from '../../src/core/policy.js';
-import { applyFaultLine, createSimEnv, createWorld, VirtualClock } from '../../src/env/sim/index.js';
+import { applyFaultLine } from '../../src/env/sim/index.js';
+import { buildSimRack, DEFAULT_RACK_PROBES, labHosts, labVms } from '../../src/sim-rack/index.js';
 import { openStore } from '../../src/store/index.js';
-import { labHosts, labVms } from '../helpers/sim-lab.js';
 
 test('a controller restarted mid-recovery resumes the action and closes the incident', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rrc-restart-'));
   const url = `file:${join(dir, 'store.db')}`;
-  const clock = new VirtualClock({ start: Date.UTC(2026, 10, 22) });
-  const log = pino({ level: 'silent' });
-  const world = createWorld({ hosts: labHosts(), vms: labVms(), clock, seed: 3 });
-  const env = createSimEnv({ world, clock, log });
-  const probes = { intervalMs: 5000, timeoutMs: 3000, concurrency: 8 };
   try {
     let store = await openStore(url);
-    for (const h of labHosts()) await store.addHost(h);
-    for (const v of labVms()) await store.addVm(v);
-    let controller = createController({ env, store, policy: DEFAULT_POLICY, probes });
+    const rack = await buildSimRack({ hosts: labHosts(), vms: labVms(), store, seed: 3 });
+    const { clock, world, env, policy } = rack;
+    let controller = rack.controller;
     await controller.start();
     const step = async () => {
       await clock.advanceBy(1000);
@@ -46,7 +39,7 @@ test('a controller restarted mid-recovery resumes the action and closes the inci
     await controller.stop();
     await store.close();
     store = await openStore(url);
-    controller = createController({ env, store, policy: DEFAULT_POLICY, probes });
+    controller = createController({ env, store, policy, probes: DEFAULT_RACK_PROBES });
     await controller.start();
     assert.equal(controller.targetStatus('host:hv1')?.phase, 'recovering', 'machine state restored from the store');
     assert.equal(controller.targetStatus('host:hv1')?.incidentId, incidentId);

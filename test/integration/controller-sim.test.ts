@@ -12,7 +12,8 @@ import { Client } from 'pg';
 import { applyFaultLine } from '../../src/env/sim/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { startSimLab, type SimLab } from '../helpers/sim-lab.js';
+import { buildSimRack, labHosts, labVms, type SimRack } from '../../src/sim-rack/index.js';
+import { testLog } from '../lab/sim-lab.js';
 
 const PG_URL = process.env.RRC_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const tmp = mkdtempSync(join(tmpdir(), 'rrc-ctl-'));
@@ -54,9 +55,10 @@ const stores: Array<[string, () => Promise<Store>]> = [
   ],
 ];
 
-async function withLab(makeStore: () => Promise<Store>, fn: (lab: SimLab) => Promise<void>): Promise<void> {
+async function withLab(makeStore: () => Promise<Store>, fn: (lab: SimRack) => Promise<void>): Promise<void> {
   const store = await makeStore();
-  const lab = await startSimLab(store);
+  const lab = await buildSimRack({ hosts: labHosts(), vms: labVms(), store, ...testLog() });
+  await lab.start();
   try {
     await lab.runFor(30); // every target probed healthy a few times
     await fn(lab);
@@ -102,7 +104,10 @@ for (const [name, makeStore] of stores) {
       await withLab(makeStore, async (lab) => {
         applyFaultLine(lab.world, 'host hv1 hang');
         const ok = await lab.runUntil(
-          () => ['host:hv1', 'vm:web1', 'vm:db1'].every((id) => lab.controller.targetStatus(id as 'host:hv1')?.phase === 'healthy') && lab.events.some((e) => e.type === 'emitted' && e.event.type === 'incident.resolved' && e.targetId === 'host:hv1'),
+          () =>
+            ['host:hv1', 'vm:web1', 'vm:db1'].every((id) => lab.controller.targetStatus(id as 'host:hv1')?.phase === 'healthy') &&
+            lab.events.some((e) => e.type === 'emitted' && e.event.type === 'incident.resolved' && e.targetId === 'host:hv1') &&
+            lab.events.some((e) => e.type === 'action-done' && e.action.kind === 'remove-stale-copies'),
           900,
         );
         assert.ok(ok, `not recovered: ${JSON.stringify(lab.controller.status().filter((s) => s.phase !== 'healthy'))}`);
@@ -110,9 +115,10 @@ for (const [name, makeStore] of stores) {
         assert.equal(incident!.state, 'resolved');
         assert.equal(incident!.entryRung, 4, 'evacuation first (fence + migrate)');
         const detail = await lab.store.getIncident(incident!.id);
-        assert.deepEqual(detail!.actions.map((a) => [a.kind, a.outcome]), [['fence-migrate', 'ok'], ['host-reboot', 'ok']]);
+        assert.deepEqual(detail!.actions.map((a) => [a.kind, a.outcome]), [['fence-migrate', 'ok'], ['host-reboot', 'ok'], ['remove-stale-copies', 'ok']]);
         const messages = detail!.events.map((e) => e.message).join('\n');
         assert.match(messages, /BMC confirms power off/);
+        assert.match(messages, /removed stale copy of web1 \(it lives on spare1\)/, 'the fenced host came back with the old copies: removed and recorded');
         assert.match(messages, /web1 started on spare1/);
         assert.match(messages, /db1 started on spare1/);
         for (const vm of ['web1', 'db1']) {

@@ -36,6 +36,7 @@ async function connectAdmin(): Promise<pg.Client> {
         'These tests need it: run `npm run setup` (installs postgresql and starts the cluster), or start it with ' +
         '`pg_ctlcluster <version> main start` and create the database with `createdb -h 127.0.0.1 -U postgres test`; ' +
         'another server can be named with RRC_TEST_PG_URL.',
+      { cause: e },
     );
   }
   return client;

@@ -1,5 +1,6 @@
 /** Operator actions on one target: maintenance, release from quarantine, run a rung by hand. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { RUNG_RANGE } from '../../core/rungs.js';
 import { actorOf } from '../actor.js';
 import { errorResponses } from '../schemas/common.js';
 import { MaintenanceBodySchema, RungBodySchema, TargetParamsSchema, TargetStatusOutSchema } from '../schemas/target.js';
@@ -55,7 +56,7 @@ export const targetRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { c
       schema: {
         tags: ['operator'],
         summary: 'Run one rung of the ladder now (opens an incident if none is open)',
-        description: `${targetHelp}; rung is 0..6 or its name`,
+        description: `${targetHelp}; rung is ${RUNG_RANGE} or its name`,
         params: TargetParamsSchema,
         body: RungBodySchema,
         response: { 200: TargetStatusOutSchema, ...errorResponses },

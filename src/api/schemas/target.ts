@@ -1,6 +1,6 @@
 /** Target state and the operator actions on a target (maintenance, release, rung, confirm-off). */
 import { z } from 'zod';
-import { RUNGS, rungNumber, type RungNumber } from '../../core/types.js';
+import { HIGHEST_RUNG, LOWEST_RUNG, RUNG_RANGE, RUNGS, rungNumber, type RungNumber } from '../../core/rungs.js';
 import { isoTimeSchema } from './common.js';
 
 export const TARGET_PHASES = [
@@ -21,10 +21,10 @@ export const TargetParamsSchema = z.strictObject({ target: z.string().min(1) });
 export const MaintenanceBodySchema = z.strictObject({ on: z.boolean() });
 export type MaintenanceBody = z.infer<typeof MaintenanceBodySchema>;
 
-/** A rung by number (0..6) or by name (`reboot`, `fence-migrate`...), always a number after parsing. */
+/** A rung by number (RUNG_RANGE) or by name (`reboot`, `fence-migrate`...), always a number after parsing. */
 export const RungSchema = z
-  .union([z.int().min(0).max(6), z.enum(RUNGS)], {
-    error: `must be a rung number 0..6 or one of ${RUNGS.join(', ')}`,
+  .union([z.int().min(LOWEST_RUNG).max(HIGHEST_RUNG), z.enum(RUNGS)], {
+    error: `must be a rung number ${RUNG_RANGE} or one of ${RUNGS.join(', ')}`,
   })
   .transform((r): RungNumber => (typeof r === 'number' ? (r as RungNumber) : rungNumber(r)));
 

@@ -2,7 +2,7 @@
 import { Argument, type Command } from 'commander';
 import type { TargetStatusOut } from '../../api/schemas/target.js';
 import { RungSchema } from '../../api/schemas/target.js';
-import { RUNGS } from '../../core/types.js';
+import { RUNG_RANGE, RUNGS } from '../../core/rungs.js';
 import { seg } from '../client.js';
 import { clientOf, wantsJson } from '../context.js';
 import { usageError } from '../errors.js';
@@ -40,11 +40,11 @@ export function registerTargetCommands(program: Command): void {
     .command('rung')
     .description('run one rung of the ladder now (opens an incident if none is open)')
     .argument('<target>', TARGET_HELP)
-    .argument('<rung>', `0..6 or ${RUNGS.join('|')}`)
+    .argument('<rung>', `${RUNG_RANGE} or ${RUNGS.join('|')}`)
     .option('--json', 'print the target status as JSON')
     .action(async (target: string, rungText: string, _opts: unknown, cmd: Command) => {
       const parsed = RungSchema.safeParse(/^\d+$/.test(rungText) ? Number(rungText) : rungText);
-      if (!parsed.success) throw usageError(`<rung>: expected 0..6 or one of ${RUNGS.join(', ')}, got "${rungText}"`);
+      if (!parsed.success) throw usageError(`<rung>: expected ${RUNG_RANGE} or one of ${RUNGS.join(', ')}, got "${rungText}"`);
       show(cmd, await clientOf(cmd).post<TargetStatusOut>(`/targets/${seg(target)}/rung`, { rung: parsed.data }));
     });
 }

@@ -2,9 +2,13 @@
  * The real Prober: every check of a target runs in parallel under its own deadline, and a failed
  * check becomes `false` (or 'unknown') with the reason in `details`. A probe never throws:
  * a broken check is evidence for the signature, not a crash of the reconcile pass.
+ *
+ * BMC cost per host probe: one `chassis power status`; plus one `sel elist` (boot progress) only
+ * when the BMC says power on and the OS does not answer (no TCP, or no command over SSH): that
+ * is when the signature needs it (boot failed -> reinstall; OS running -> a person, not a wipe).
  */
 import type { Clock, HypervisorDriver, PowerDriver, Prober, RemoteShell } from '../../env/env.js';
-import type { DomainState, HostObservation, PowerState, VmObservation } from '../../core/signature.js';
+import type { BootProgress, DomainState, HostObservation, PowerState, VmObservation } from '../../core/signature.js';
 import type { HostSpec, SshSpec, VmSpec } from '../../core/types.js';
 import { errorText, isRrcError } from '../../errors.js';
 import { httpGetStatus, splitHostPort, tcpConnect } from '../../drivers/net-check.js';
@@ -76,14 +80,41 @@ export class RealProber implements Prober {
     details.tcp = describe(tcp, () => `connected to ${sshAddr}:${sshPort}`);
     if (shell) details.ssh = describe(shell, (r) => r);
     details.hypervisor = describe(hv, () => 'answered');
+    const shellOk = shell ? shellVerdict(shell) : null;
+    const bootProgress = await this.bootProgress(host, bmc, power, !tcp.ok || shellOk === false, details);
     return {
       bmcReachable,
       power,
       reachable: tcp.ok,
-      shellOk: shell ? shellVerdict(shell) : null,
+      shellOk,
       hypervisorOk: hv.ok,
+      ...(bootProgress ? { bootProgress } : {}),
       details,
     };
+  }
+
+  /**
+   * Reads the SEL only when it can change the verdict: power on and the OS silent. Power off
+   * needs no read; a BMC whose status call failed would fail this one too (same session).
+   */
+  private async bootProgress(
+    host: HostSpec,
+    bmc: Outcome<PowerState> | undefined,
+    power: PowerState,
+    osSilent: boolean,
+    details: Record<string, string>,
+  ): Promise<BootProgress | undefined> {
+    const read = this.opts.power.bootProgress?.bind(this.opts.power);
+    if (!bmc || !read) return undefined;
+    if (power === 'off') return 'off';
+    if (!osSilent) return undefined;
+    if (!bmc.ok) {
+      details.bootProgress = `unknown: SEL not read, BMC status failed: ${errorText(bmc.error)}`;
+      return 'unknown';
+    }
+    const sel = await this.attempt('sel', this.t.bmcMs, () => read(host));
+    details.bootProgress = sel.ok ? describe(sel, (p) => p) : `unknown: ${describe(sel, () => '')}`;
+    return sel.ok ? sel.value : 'unknown';
   }
 
   async probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>> {

@@ -6,10 +6,12 @@
 import type { Clock, Env, Logger, Provisioner } from '../../env/env.js';
 import { RrcError } from '../../errors.js';
 import { IpmiPowerDriver } from '../../drivers/ipmi.js';
+import { SelMarks } from '../../drivers/ipmi-sel.js';
 import { LibvirtDriver, type LibvirtConnect } from '../../drivers/libvirt.js';
 import { SshShell } from '../../drivers/ssh.js';
 import { RealProber, type ProbeTimeouts } from './prober.js';
 import type { ResolveSecret } from './secrets.js';
+import { RealWitnesses } from './witness.js';
 
 export interface RealTimeouts {
   /** Per ipmitool run (action calls). Default 10 s. */
@@ -34,6 +36,8 @@ export interface RealEnvOptions {
   sshKeyFile?: string;
   /** Override of the libvirt binding (tests). */
   libvirtConnect?: LibvirtConnect;
+  /** `host:port` addresses of the controller's self-check (witness.ts); config key to come. */
+  witnessAddresses?: readonly string[];
 }
 
 export interface RealEnv extends Env {
@@ -53,9 +57,12 @@ export function createRealEnv(opts: RealEnvOptions): RealEnv {
   const { clock, resolveSecret } = opts;
   const t = opts.timeouts ?? {};
   const log = opts.log.child({ env: 'real' });
+  // Where each SEL stood at our last power action: the probes' boot progress ignores older records.
+  const selMarks = new SelMarks();
   const power = new IpmiPowerDriver({
     resolveSecret,
     clock,
+    selMarks,
     log: log.child({ driver: 'ipmi' }),
     ...(t.ipmiMs !== undefined ? { timeoutMs: t.ipmiMs } : {}),
     ...(t.ipmiRetries !== undefined ? { retries: t.ipmiRetries } : {}),
@@ -75,7 +82,7 @@ export function createRealEnv(opts: RealEnvOptions): RealEnv {
   // Probes get their own BMC driver: one attempt, bounded by the probe deadline, so a dead BMC
   // costs one timeout per probe and not (retries + 1) of them.
   const probeBmcMs = t.probe?.bmcMs ?? 5_000;
-  const probePower = new IpmiPowerDriver({ resolveSecret, clock, retries: 0, timeoutMs: probeBmcMs });
+  const probePower = new IpmiPowerDriver({ resolveSecret, clock, retries: 0, timeoutMs: probeBmcMs, selMarks });
   const probes = new RealProber({ power: probePower, hypervisor, shell, clock, ...(t.probe ? { timeouts: t.probe } : {}) });
   return {
     name: 'real',
@@ -86,6 +93,11 @@ export function createRealEnv(opts: RealEnvOptions): RealEnv {
     hypervisor,
     shell,
     provisioner: opts.provisioner ?? unconfiguredProvisioner,
+    witnesses: new RealWitnesses({
+      shell,
+      log: log.child({ driver: 'witness' }),
+      ...(opts.witnessAddresses ? { selfCheckAddresses: opts.witnessAddresses } : {}),
+    }),
     hypervisorRestartCommand: opts.hypervisorRestartCommand,
     close: () => hypervisor.close(),
   };

@@ -5,12 +5,13 @@
 import { RrcError } from '../../errors.js';
 import { sleep } from './virtual-clock.js';
 import type { World } from './world.js';
-import type { FaultCommand, HostFault, VmFault } from './world-types.js';
+import type { ControllerFault, FaultCommand, HostFault, VmFault } from './world-types.js';
 
 const HOST_FAULTS: readonly HostFault[] = [
   'power-loss', 'power-on', 'shutdown', 'hang', 'overload', 'destroy-boot',
-  'partition', 'heal-partition', 'bmc-dead', 'bmc-hung', 'bmc-ok',
+  'partition', 'heal-partition', 'isolate', 'heal-isolate', 'bmc-dead', 'bmc-hung', 'bmc-ok', 'bmc-lies-off', 'bmc-honest',
 ];
+const CONTROLLER_FAULTS: readonly ControllerFault[] = ['partition', 'heal'];
 const VM_FAULTS: readonly VmFault[] = ['panic', 'hang', 'service-dead', 'destroy', 'undefine'];
 
 /** Older spellings (STYLE.md, pve Hardware.pm): `power h3 off`, `ipmi h3 timeout`. */
@@ -34,8 +35,14 @@ export function parseFaultCommand(line: string): FaultCommand {
     }
     return { kind: 'delay', seconds };
   }
+  if (verb === 'controller') {
+    if (subject !== undefined && action === undefined && (CONTROLLER_FAULTS as readonly string[]).includes(subject)) {
+      return { kind: 'controller', fault: subject as ControllerFault };
+    }
+    throw invalid(line, `expected \`controller <${CONTROLLER_FAULTS.join('|')}>\``);
+  }
   if (verb === undefined || subject === undefined || action === undefined || rest.length > 0) {
-    throw invalid(line, 'expected `<host|hypervisor|vm> <name> <fault>` or `delay <seconds>`');
+    throw invalid(line, 'expected `<host|hypervisor|vm> <name> <fault>`, `controller <partition|heal>` or `delay <seconds>`');
   }
   const alias = ALIASES[verb]?.[action];
   if (alias) return { kind: 'host', host: subject, fault: alias };

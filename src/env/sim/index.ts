@@ -14,3 +14,4 @@ export { createSimEnv, createSimPower, createSimProvisioner, type SimEnv, type S
 export { createSimHypervisor } from './sim-hypervisor.js';
 export { createSimProbes, type SimProbeOptions } from './sim-probes.js';
 export { createSimShell, type SimShellOptions } from './sim-shell.js';
+export { DEFAULT_SIM_WITNESS_ADDRESSES, createSimWitnesses, type SimWitnessOptions } from './sim-witness.js';

@@ -27,6 +27,8 @@ export interface SimLatency {
   probeTimeoutSeconds: number;
   /** How often a soft VM reboot polls the domain state while waiting for the guest to stop. */
   pollIntervalSeconds: number;
+  /** A peer witness's bounded TCP connect test to a target that does not answer (`timeout 3`). */
+  witnessConnectTimeoutSeconds: number;
 }
 
 export const DEFAULT_LATENCY: SimLatency = {
@@ -39,6 +41,7 @@ export const DEFAULT_LATENCY: SimLatency = {
   probeLatencySeconds: 0.01,
   probeTimeoutSeconds: 2,
   pollIntervalSeconds: 1,
+  witnessConnectTimeoutSeconds: 3,
 };
 
 export interface SimContext {

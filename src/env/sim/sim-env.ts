@@ -3,13 +3,14 @@
  * latencies on the (virtual) clock. Composition roots build it with
  * `createSimEnv({ world, clock, log })` and hand it to the same controller as the real Env.
  */
-import type { HostSpec } from '../../core/types.js';
+import type { HostSpec, TargetKind } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
 import type { Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../env.js';
 import { createSimContext, type SimContext, type SimLatency } from './sim-context.js';
 import { createSimHypervisor } from './sim-hypervisor.js';
 import { createSimProbes } from './sim-probes.js';
 import { createSimShell, type SimShellOptions } from './sim-shell.js';
+import { createSimWitnesses } from './sim-witness.js';
 import type { World } from './world.js';
 import type { WorldEvent } from './world-types.js';
 
@@ -20,8 +21,9 @@ export interface SimEnvOptions extends SimShellOptions {
   log: Logger;
   latency?: Partial<SimLatency>;
   /**
-   * Answer the Prober's `unchanged` hint so the controller skips probing settled healthy targets
-   * nothing has happened to (default true; sim-probes.ts). False probes everything every cycle.
+   * Give the `unchangedSinceLastProbe` hint (SimEnv), which a rack builder passes to the controller
+   * so that it skips probing settled healthy targets nothing has happened to (default true;
+   * sim-probes.ts). False: no hint, everything is probed every cycle.
    */
   probeHints?: boolean;
   /**
@@ -31,12 +33,20 @@ export interface SimEnvOptions extends SimShellOptions {
    * never say `host-boot-failed` / `host-unreachable-os-running`, only `host-unreachable`.
    */
   bootProgress?: boolean;
+  /** `host:port` addresses of the controller's self-check (sim-witness.ts; default one gateway). */
+  witnessAddresses?: readonly string[];
 }
 
 export interface SimEnv extends Env {
   readonly name: 'sim';
   readonly world: World;
   readonly latency: SimLatency;
+  /**
+   * Simulation only, not part of the Env contract: true when nothing a probe of this target could
+   * see has changed since its last probe (ControllerOptions.unchangedSinceLastProbe). Absent with
+   * `probeHints: false`.
+   */
+  readonly unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
 }
 
 export function createSimEnv(opts: SimEnvOptions): SimEnv {
@@ -46,21 +56,28 @@ export function createSimEnv(opts: SimEnvOptions): SimEnv {
   }
   const ctx = createSimContext(opts.world, clock, opts.log, opts.latency);
   const power = createSimPower(ctx);
+  const probes = createSimProbes(ctx, { hints: opts.probeHints !== false, bootProgress: opts.bootProgress === true });
   return {
     name: 'sim',
     world: opts.world,
     latency: ctx.latency,
+    ...(probes.unchangedSinceLastProbe ? { unchangedSinceLastProbe: probes.unchangedSinceLastProbe } : {}),
     clock,
     log: opts.log,
-    probes: createSimProbes(ctx, { hints: opts.probeHints !== false, bootProgress: opts.bootProgress === true }),
+    probes: probes.prober,
     power,
     hypervisor: createSimHypervisor(ctx),
     shell: createSimShell(ctx, opts),
     provisioner: createSimProvisioner(ctx, power),
+    witnesses: createSimWitnesses(ctx, opts.witnessAddresses ? { addresses: opts.witnessAddresses } : {}),
   };
 }
 
-/** Sim IPMI. A dead BMC is unreachable, a hung one times out; both only after the BMC timeout. */
+/**
+ * Sim IPMI. A dead BMC (or any, while the controller's network is cut) is unreachable, a hung one
+ * times out; both only after the BMC timeout. A lying BMC (`bmc-lies-off`) reports off and
+ * accepts chassis and boot-device commands that never reach the chassis.
+ */
 export function createSimPower(ctx: SimContext): PowerDriver {
   const { world, latency } = ctx;
 
@@ -68,7 +85,7 @@ export function createSimPower(ctx: SimContext): PowerDriver {
     ctx.log.debug({ target: `host:${host.name}`, op: `power.${op}` }, 'sim bmc call');
     if (!host.bmc) throw new RrcError('RRC_ERR_DRIVER', `host ${host.name} has no BMC configured`);
     const where = `BMC of ${host.name} (${host.bmc.address}:${host.bmc.port})`;
-    const bmc = world.host(host.name).bmc;
+    const bmc = world.bmcSeen(host.name);
     if (bmc === 'dead') {
       await ctx.wait(latency.bmcTimeoutSeconds);
       throw new RrcError('RRC_ERR_UNREACHABLE', `${where}: no answer to ${op} within ${latency.bmcTimeoutSeconds} s`);
@@ -81,13 +98,19 @@ export function createSimPower(ctx: SimContext): PowerDriver {
     return act();
   }
 
+  /** A chassis command: done by an honest BMC, accepted and dropped by a lying one. */
+  const chassis = (host: HostSpec, op: string, act: () => void): Promise<void> =>
+    call(host, op, () => {
+      if (!world.host(host.name).bmcLiesOff) act();
+    });
+
   return {
-    status: (host) => call(host, 'status', () => world.host(host.name).power),
-    on: (host) => call(host, 'on', () => world.powerOn(host.name)),
-    off: (host) => call(host, 'off', () => world.powerOff(host.name, 'bmc power off')),
-    cycle: (host) => call(host, 'cycle', () => world.powerCycle(host.name, 'bmc power cycle')),
-    reset: (host) => call(host, 'reset', () => world.powerCycle(host.name, 'bmc reset')),
-    setBootDevice: (host, device) => call(host, `bootdev ${device}`, () => world.setBootDevice(host.name, device)),
+    status: (host) => call(host, 'status', () => world.bmcPower(host.name)),
+    on: (host) => chassis(host, 'on', () => world.powerOn(host.name)),
+    off: (host) => chassis(host, 'off', () => world.powerOff(host.name, 'bmc power off')),
+    cycle: (host) => chassis(host, 'cycle', () => world.powerCycle(host.name, 'bmc power cycle')),
+    reset: (host) => chassis(host, 'reset', () => world.powerCycle(host.name, 'bmc reset')),
+    setBootDevice: (host, device) => chassis(host, `bootdev ${device}`, () => world.setBootDevice(host.name, device)),
   };
 }
 

@@ -2,7 +2,8 @@
  * Sim probes: what the controller's probes would see of the world. The observation is taken when
  * the probe is sent; the probe then takes its latency, or its timeout when something is silent.
  *
- * `unchanged(kind, name)` (the Prober hint for virtual time): every world event bumps a version of
+ * `unchangedSinceLastProbe(kind, name)` (the hint a virtual-time run gives the controller through
+ * its options; not part of the Env contract): every world event bumps a version of
  * its target (`host:<h>` or `vm:<v>`); a probe records the versions it read. A host is unchanged
  * while its own version is the one its last probe read; a VM while its own version and that of
  * the host it was probed on are (a host event such as a hang, a partition or a boot completing
@@ -17,7 +18,7 @@ import type { SimContext } from './sim-context.js';
 import type { SimHost } from './world-types.js';
 
 export interface SimProbeOptions {
-  /** Answer `unchanged` (default true). False: every target is probed every cycle, as in real life. */
+  /** Give the hint (default true). False: no hint, every target is probed every cycle, as in real life. */
   hints?: boolean;
   /** The BMC reports boot progress (default false; see bootProgressOf). */
   bootProgress?: boolean;
@@ -30,7 +31,14 @@ interface Seen {
   hostVersion?: number;
 }
 
-export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Prober {
+/** The sim's probes, and its hint when enabled. */
+export interface SimProbes {
+  prober: Prober;
+  /** True when nothing a probe of this target could see has changed since its last probe. */
+  unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
+}
+
+export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): SimProbes {
   const { world, latency } = ctx;
   // Versions and what the last probe saw, per kind and name (no id strings on the hot path).
   const hostVersions = new Map<string, number>();
@@ -50,21 +58,23 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Pr
     async probeHost(host: HostSpec): Promise<HostObservation> {
       seenHost.set(host.name, { version: hostVersions.get(host.name) ?? 0 });
       const h = world.host(host.name);
-      const bmcReachable = host.bmc ? h.bmc === 'ok' : null;
-      // A hung or overloaded OS does not answer at all; a partition hides a healthy one.
+      // The BMC as seen from here: a cut controller network silences it like a dead one.
+      const bmc = world.bmcSeen(host.name);
+      const bmcReachable = host.bmc ? bmc === 'ok' : null;
+      // A hung or overloaded OS does not answer at all; a partition or isolation hides a healthy one.
       const reachable = world.hostAnswers(host.name);
       const hypervisorOk = reachable && h.hypervisor === 'up';
       const details: Record<string, string> = {};
-      if (bmcReachable === false) details.bmc = h.bmc === 'dead' ? 'no answer' : 'no reply (timeout)';
+      if (bmcReachable === false) details.bmc = bmc === 'dead' ? 'no answer' : 'no reply (timeout)';
       if (!reachable) details.net = 'connect timed out';
       else if (!hypervisorOk) details.hypervisor = 'connection refused';
       const observation: HostObservation = {
         bmcReachable,
-        power: bmcReachable ? h.power : 'unknown',
+        power: bmcReachable ? world.bmcPower(host.name) : 'unknown',
         reachable,
         shellOk: host.ssh ? reachable : null,
         hypervisorOk,
-        bootProgress: bmcReachable && opts.bootProgress === true ? bootProgressOf(h.power, h.os) : 'unknown',
+        bootProgress: bmcReachable && opts.bootProgress === true ? bootProgressOf(world.bmcPower(host.name), h.os) : 'unknown',
         ...(Object.keys(details).length > 0 ? { details } : {}),
       };
       const silent = !reachable || bmcReachable === false;
@@ -88,13 +98,13 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Pr
       return observation;
     },
   };
-  if (opts.hints === false) return prober;
-  prober.unchanged = (kind: TargetKind, name: string): boolean => {
+  if (opts.hints === false) return { prober };
+  const unchangedSinceLastProbe = (kind: TargetKind, name: string): boolean => {
     const last = kind === 'host' ? seenHost.get(name) : seenVm.get(name);
     if (last === undefined || last.version !== ((kind === 'host' ? hostVersions : vmVersions).get(name) ?? 0)) return false;
     return last.host === undefined || last.hostVersion === (hostVersions.get(last.host) ?? 0);
   };
-  return prober;
+  return { prober, unchangedSinceLastProbe };
 }
 
 /**

@@ -3,12 +3,12 @@
  * domain operations of libvirt, and the event / epoch plumbing. Host life cycle and faults are
  * in world.ts (World extends WorldState), which also documents the fault command language.
  */
-import type { HostSpec, VmSpec } from '../../core/types.js';
+import type { HostSpec, TargetKind, VmSpec } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
 import type { Clock } from '../env.js';
 import { Random } from './random.js';
 import { DEFAULT_TIMINGS, sampleMs, type SimTimings, type TimingName } from './timing.js';
-import type { GuestState, PxePhase, SimDomain, SimDomainState, SimHost, WorldEvent, WorldOptions } from './world-types.js';
+import type { BmcState, GuestState, PxePhase, SimDomain, SimDomainState, SimHost, WorldEvent, WorldOptions } from './world-types.js';
 
 /** Domain states in which a qemu process exists and may write the VM's disk. */
 const LIVE_STATES: ReadonlySet<SimDomainState> = new Set(['running', 'paused', 'crashed']);
@@ -23,6 +23,8 @@ export abstract class WorldState {
   protected readonly vms = new Map<string, VmSpec>();
   protected readonly autostart: Set<string>;
   protected readonly listeners = new Set<(e: WorldEvent) => void>();
+  /** `controller partition`: the controller's own network is cut (world.ts). */
+  protected controllerCut = false;
 
   constructor(opts: WorldOptions) {
     this.clock = opts.clock;
@@ -73,16 +75,65 @@ export abstract class WorldState {
     });
   }
 
-  /** The host OS answers on the network (TCP, SSH, libvirt) from the controller's side. */
-  hostAnswers(name: string): boolean {
-    const h = this.requireHost(name);
-    return h.power === 'on' && h.os === 'up' && !h.partitioned;
+  /** The controller's own network is cut from every host, BMC and guest (`controller partition`). */
+  get controllerPartitioned(): boolean {
+    return this.controllerCut;
   }
 
-  /** The guest answers on the network. Its host must be up: a hung kernel freezes its guests. */
+  /**
+   * The host OS answers on the network (TCP, SSH, libvirt) from the controller's side: up, and
+   * neither its path to the controller (`partition`), its own network (`isolate`) nor the
+   * controller's network (`controller partition`) is cut.
+   */
+  hostAnswers(name: string): boolean {
+    return this.hostOnNetwork(name) && !this.requireHost(name).partitioned && !this.controllerCut;
+  }
+
+  /** The host OS answers its peers and users: up and not isolated (partitions do not matter). */
+  hostOnNetwork(name: string): boolean {
+    const h = this.requireHost(name);
+    return h.power === 'on' && h.os === 'up' && !h.isolated;
+  }
+
+  /** Peer witness ground truth: `peer` opens a TCP connection to `target` (both on the network). */
+  peerReaches(peer: string, target: string): boolean {
+    return this.hostOnNetwork(peer) && this.hostOnNetwork(target);
+  }
+
+  /** The guest answers the controller. Its host must be up: a hung kernel freezes its guests. */
   guestAnswers(host: string, vm: string): boolean {
     const d = this.domain(host, vm);
     return d !== undefined && d.state === 'running' && d.guest === 'up' && this.hostAnswers(host);
+  }
+
+  /**
+   * The BMC as the controller sees it: its own state, or `dead` (no answer) while the
+   * controller's network is cut. A host's `partition` or `isolate` leaves its BMC reachable.
+   */
+  bmcSeen(name: string): BmcState {
+    return this.controllerCut ? 'dead' : this.requireHost(name).bmc;
+  }
+
+  /** The chassis power the BMC reports: the truth, or `off` from a BMC that lies. */
+  bmcPower(name: string): SimHost['power'] {
+    const h = this.requireHost(name);
+    return h.bmcLiesOff ? 'off' : h.power;
+  }
+
+  /**
+   * Ground truth for the scenario checker: does the target serve its users right now?
+   * - host: powered, OS and hypervisor up, not isolated. A partition from the controller (one
+   *   host's or the controller's own) does not stop it serving.
+   * - vm: a live copy whose domain runs with guest and service up, on a host that is powered,
+   *   OS up and not isolated. libvirtd being down does not matter: the guest's qemu keeps running.
+   */
+  serving(kind: TargetKind, name: string): boolean {
+    if (kind === 'host') return this.hostOnNetwork(name) && this.requireHost(name).hypervisor === 'up';
+    this.vmSpec(name);
+    return this.hostNames().some((h) => {
+      const d = this.hosts.get(h)?.domains.get(name);
+      return d !== undefined && d.state === 'running' && d.guest === 'up' && d.service === 'up' && this.hostOnNetwork(h);
+    });
   }
 
   /** Which host or guest answers at `address` (host ip, host ssh address, VM guestAddress). */
@@ -109,7 +160,8 @@ export abstract class WorldState {
 
   addHost(spec: HostSpec): void {
     const host: SimHost = {
-      spec, power: 'on', bmc: 'ok', os: 'up', hypervisor: 'up', partitioned: false, overloaded: false,
+      spec, power: 'on', bmc: 'ok', os: 'up', hypervisor: 'up', partitioned: false, isolated: false, bmcLiesOff: false,
+      overloaded: false,
       bootDevice: 'disk', bootDestroyed: false, domains: new Map(), epoch: 0,
     };
     this.hosts.set(spec.name, host);

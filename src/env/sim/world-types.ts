@@ -29,7 +29,12 @@ export interface SimHost {
   bmc: BmcState;
   os: OsState;
   hypervisor: 'up' | 'down';
+  /** `host <h> partition`: the controller <-> host path is cut; peers and users still reach it. */
   partitioned: boolean;
+  /** `host <h> isolate`: the host's own network (NIC, switch port) is down: nobody reaches it. */
+  isolated: boolean;
+  /** `host <h> bmc-lies-off`: the BMC reports power off and ignores chassis commands. */
+  bmcLiesOff: boolean;
   overloaded: boolean;
   /** One-shot, like `ipmitool chassis bootdev pxe` without `persistent`. */
   bootDevice: 'disk' | 'pxe';
@@ -48,11 +53,15 @@ export interface WorldEvent {
 
 export type HostFault =
   | 'power-loss' | 'power-on' | 'shutdown' | 'hang' | 'overload' | 'destroy-boot'
-  | 'partition' | 'heal-partition' | 'bmc-dead' | 'bmc-hung' | 'bmc-ok';
+  | 'partition' | 'heal-partition' | 'isolate' | 'heal-isolate'
+  | 'bmc-dead' | 'bmc-hung' | 'bmc-ok' | 'bmc-lies-off' | 'bmc-honest';
+/** The controller's own network: cut from every host, BMC and guest, or back. */
+export type ControllerFault = 'partition' | 'heal';
 export type VmFault = 'panic' | 'hang' | 'service-dead' | 'destroy' | 'undefine';
 export type FaultCommand =
   | { kind: 'host'; host: string; fault: HostFault }
   | { kind: 'hypervisor'; host: string; fault: 'crash' }
+  | { kind: 'controller'; fault: ControllerFault }
   | { kind: 'vm'; vm: string; fault: VmFault }
   | { kind: 'delay'; seconds: number };
 

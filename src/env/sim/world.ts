@@ -15,11 +15,25 @@
  *   host <h> destroy-boot    destructive crash: /boot is gone, the host crashes and every boot ends
  *                            in `broken` (no bootable device) until it is reinstalled over PXE; the
  *                            BMC reports the failed boot (boot progress, sim-probes.ts)
- *   host <h> partition       network cut controller <-> host; host and its guests keep running
- *   host <h> heal-partition  network back
+ *   host <h> partition       network cut controller <-> host only: the controller reaches neither
+ *                            the host's OS (TCP, SSH, libvirt) nor its guests; its BMC (own
+ *                            management port) still answers; peers and users still reach the host
+ *                            and its guests, which keep serving
+ *   host <h> heal-partition  that path is back
+ *   host <h> isolate         the host's own network is down (NIC, switch port): nobody reaches it,
+ *                            not the controller, not its peers, not its guests' users; it keeps
+ *                            running, its BMC (own management port) still answers
+ *   host <h> heal-isolate    its network is back
  *   host <h> bmc-dead        the BMC answers nothing (calls fail as unreachable after the timeout)
  *   host <h> bmc-hung        the BMC accepts connections but never replies (calls time out)
  *   host <h> bmc-ok          the BMC works again
+ *   host <h> bmc-lies-off    the BMC reports power off (and boot progress `off`) and accepts power
+ *                            and boot-device commands without effect; the host keeps running
+ *   host <h> bmc-honest      the BMC tells the truth and acts again
+ *   controller partition     the controller's OWN network is cut from every host, BMC and guest:
+ *                            every probe and driver call it makes fails as unreachable; hosts,
+ *                            BMCs and VMs are fine, keep serving and still reach each other
+ *   controller heal          the controller's network is back
  *   hypervisor <h> crash     libvirtd dies; running guests keep running (their qemu processes live)
  *   vm <v> panic             guest kernel panic: domain `crashed` (pvpanic device, on_crash=preserve)
  *   vm <v> hang              guest hangs: domain `running`, the guest answers nothing
@@ -28,8 +42,16 @@
  *   vm <v> undefine          the domain definition is removed (`missing`)
  *   delay <seconds>          wait on the virtual clock before the next command
  *
- * Watchdog (option `watchdogSeconds`, default none): a powered-on host that stops answering (hung,
- * overloaded, partitioned) while it runs guests holds storage leases it can no longer renew; as
+ * Who reaches whom (world-state.ts): `hostAnswers` is the controller's view (cut by `partition`,
+ * `isolate` and `controller partition`), `hostOnNetwork` / `peerReaches` the peers' and users'
+ * view (cut by `isolate` only), `bmcSeen` / `bmcPower` what the controller reads from a BMC.
+ * `serving(kind, name)` is the ground truth a scenario checker asks: a host serves when powered,
+ * OS and hypervisor up and not isolated; a VM when a running copy has guest and service up on a
+ * powered, OS-up, not isolated host (libvirtd may be down). Partitions never stop serving.
+ *
+ * Watchdog (option `watchdogSeconds`, default none): a powered-on host that loses contact (hung,
+ * overloaded, partitioned, isolated; not a `controller partition`, which leaves the storage
+ * network alone) while it runs guests holds storage leases it can no longer renew; as
  * with sanlock + wdmd, its hardware watchdog resets it `watchdogSeconds` after contact was lost
  * (the same host event that lost contact arms it; contact back, power off or no live guest left
  * disarms it). The reset is a power cycle ("watchdog reset"): every domain stops, the host boots.
@@ -133,6 +155,8 @@ export class World extends WorldState {
         return this.crashHypervisor(cmd.host);
       case 'vm':
         return this.vmFault(cmd.vm, cmd.fault);
+      case 'controller':
+        return this.controllerFault(cmd.fault === 'partition');
       case 'delay':
         throw new RrcError('RRC_ERR_VALIDATION', '`delay` needs a runner (runFaultScript), not applyFault');
     }
@@ -168,11 +192,30 @@ export class World extends WorldState {
       case 'heal-partition':
         h.partitioned = fault === 'partition';
         return this.emit(h, h.partitioned ? 'network partitioned' : 'network healed');
+      case 'isolate':
+      case 'heal-isolate':
+        h.isolated = fault === 'isolate';
+        return this.emit(h, h.isolated ? 'network isolated' : 'network back');
+      case 'bmc-lies-off':
+      case 'bmc-honest':
+        h.bmcLiesOff = fault === 'bmc-lies-off';
+        return this.emit(h, h.bmcLiesOff ? 'bmc reports power off (lying)' : 'bmc honest');
       case 'bmc-dead':
       case 'bmc-hung':
       case 'bmc-ok':
         h.bmc = fault === 'bmc-dead' ? 'dead' : fault === 'bmc-hung' ? 'hung' : 'ok';
         return this.emit(h, `bmc ${h.bmc}`);
+    }
+  }
+
+  /**
+   * The controller's own network goes down or comes back. Every host gets an event, since what
+   * every probe reads changes (the probes' change hints key on host events).
+   */
+  controllerFault(cut: boolean): void {
+    this.controllerCut = cut;
+    for (const name of this.hostNames()) {
+      this.emit(this.requireHost(name), cut ? "controller's network cut" : "controller's network back");
     }
   }
 
@@ -223,9 +266,9 @@ export class World extends WorldState {
     if (this.watchdogSeconds) this.checkWatchdog(h); // unset while the base constructor runs
   }
 
-  /** Powered on, not answering, and still running guests: its leases expire. */
+  /** Powered on, cut from its storage (down, hung, partitioned, isolated), still running guests. */
   private losingLeases(h: SimHost): boolean {
-    if (h.power !== 'on' || this.hostAnswers(h.spec.name)) return false;
+    if (h.power !== 'on' || (this.hostOnNetwork(h.spec.name) && !h.partitioned)) return false;
     for (const d of h.domains.values()) if (LEASE_STATES.has(d.state)) return true;
     return false;
   }

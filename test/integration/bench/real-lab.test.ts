@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { benchMain } from '../../../bench/crash-bench.js';
 import type { RealBenchResult } from '../../../bench/real/real-bench.js';
-import { makeTempDir } from '../../helpers/peers/common.js';
+import { makeTempDir } from '../../lab/peers/common.js';
 
 const tmp = makeTempDir('real-bench');
 after(() => tmp.remove());

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ActionResult } from '../../../src/core/action-result.js';
-import { fenceRackOptions, inOrder, settled, startRack, until, type Rack } from './rack.js';
+import { fenceRackOptions, inOrder, settled, startRack, until, type Rack } from '../../lab/e2e-rack.js';
 
 let rack: Rack | undefined;
 

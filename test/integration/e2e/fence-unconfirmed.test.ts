@@ -6,8 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { delay } from '../../helpers/peers/common.js';
-import { fenceRackOptions, inOrder, settled, startRack, until, type Rack } from './rack.js';
+import { fenceRackOptions, inOrder, settled, startRack, until, type Rack } from '../../lab/e2e-rack.js';
 
 let rack: Rack | undefined;
 

@@ -9,8 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { delay } from '../../helpers/peers/common.js';
-import { bounded, startRack, until, type Rack } from './rack.js';
+import { delay } from '../../lab/peers/common.js';
+import { bounded, startRack, until, type Rack } from '../../lab/e2e-rack.js';
 
 const INTERVAL_MS = 2_000;
 /**

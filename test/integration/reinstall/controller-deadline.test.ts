@@ -18,10 +18,11 @@ import { startBootServices, type BootServices } from '../../../src/drivers/pxe/i
 import { PxeProvisioner } from '../../../src/drivers/pxe/provisioner.js';
 import type { Env, Prober } from '../../../src/env/env.js';
 import { realClock } from '../../../src/env/real/clock.js';
+import { unconfiguredWitnesses } from '../../../src/env/real/witness.js';
 import { RrcError } from '../../../src/errors.js';
 import { MemoryStore } from '../../../src/store/index.js';
-import { makeTempDir } from '../../helpers/peers/common.js';
-import { startIpmiSim, type IpmiSim } from '../../helpers/peers/ipmi-sim.js';
+import { makeTempDir } from '../../lab/peers/common.js';
+import { startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
 import { silentLog, until } from './fixtures/lab.js';
 
 const MAC = '52:54:00:3c:30:01';
@@ -83,6 +84,7 @@ describe('rung 5 through the controller, deadline missed', () => {
       hypervisor,
       shell: { run: () => Promise.reject(new RrcError('RRC_ERR_MISSING_DEPENDENCY', 'no SSH in this test')) },
       provisioner,
+      witnesses: unconfiguredWitnesses,
     };
     const store = new MemoryStore();
     await store.addHost(host);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { decodeDhcp, MSG, OPT } from '../../../src/drivers/pxe/dhcp-codec.js';
-import { makeTempDir } from '../../helpers/peers/common.js';
+import { makeTempDir } from '../../lab/peers/common.js';
 import { clientPacket } from '../../unit/pxe/dhcp-packets.js';
 import { udpPeer } from '../../unit/pxe/support.js';
 import { until } from './fixtures/lab.js';
@@ -85,9 +85,18 @@ describe('3rc pxe serve', () => {
     assert.match(await script(ONE), /inst\.ks=/);
     assert.match(await script(TWO), /booting from local disk/);
 
+    // The install token is handed out only after node-1's DHCP lease (with netboot on), to its address.
+    const peer = await udpPeer();
+    try {
+      peer.sock.send(clientPacket({ type: MSG.REQUEST, mac: ONE, requestedIp: '127.0.0.1', arch: 0 }), ports.dhcp, '127.0.0.1');
+      assert.ok(await peer.next(3000), 'a DHCP ack');
+    } finally {
+      await peer.close();
+    }
     const ks = await (await fetch(`${base}/ks/node-1.cfg`)).text();
-    const callback = /curl -fsS -X POST '([^']+)'/.exec(ks)?.[1] ?? '';
-    assert.equal((await fetch(callback, { method: 'POST' })).status, 200);
+    const callback = /curl .* '([^']+)' && break/.exec(ks)?.[1] ?? '';
+    assert.ok(callback.startsWith(`${base}/callback/node-1?token=`), ks);
+    assert.equal((await fetch(`${callback}&mac=${ONE}`, { method: 'POST' })).status, 200);
     const code = await Promise.race([run.exit, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 10_000))]);
     assert.equal(code, 0, run.stderr());
     assert.ok(run.lines.some((l) => l['msg'] === 'node-1 installed; netboot off'), JSON.stringify(run.lines.map((l) => l['msg'])));

@@ -25,6 +25,7 @@ import type { HostSpec } from '../../../src/core/types.js';
 import { LibvirtDriver } from '../../../src/drivers/libvirt.js';
 import type { Env, Prober, ReinstallMilestone, RemoteShell } from '../../../src/env/env.js';
 import { realClock } from '../../../src/env/real/clock.js';
+import { unconfiguredWitnesses } from '../../../src/env/real/witness.js';
 import { isRrcError, RrcError } from '../../../src/errors.js';
 import { MemoryStore } from '../../../src/store/index.js';
 import { startReinstallLab, testLog, until, type ReinstallLab } from './fixtures/lab.js';
@@ -115,7 +116,7 @@ describe('reinstall of a SeaBIOS + iPXE QEMU machine over its BMC', () => {
       probeVm: () => Promise.reject(new Error('no VMs in this test')),
     };
     const shell: RemoteShell = { run: () => Promise.reject(new RrcError('RRC_ERR_MISSING_DEPENDENCY', 'no SSH in this test')) };
-    const env: Env = { name: 'real', clock: realClock, log: testLog, probes: prober, power: lab.power, hypervisor, shell, provisioner: lab.provisioner };
+    const env: Env = { name: 'real', clock: realClock, log: testLog, probes: prober, power: lab.power, hypervisor, shell, provisioner: lab.provisioner, witnesses: unconfiguredWitnesses };
     const policy = resolvePolicy({ failAfter: 1, recoverAfter: 2, rungs: { reinstall: { timeoutSeconds: 85 } } });
     const controller = createController({ env, store, policy, probes: { intervalMs: 1000, timeoutMs: 1000, concurrency: 4 } });
     const events: ControllerEvent[] = [];

@@ -4,15 +4,20 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyFaultLine, constant, createSimEnv, createWorld, VirtualClock, type World } from '../../../src/env/sim/index.js';
+import { applyFaultLine, constant, createSimEnv, createWorld, type VirtualClock, type World } from '../../../src/env/sim/index.js';
 import type { Prober } from '../../../src/env/env.js';
-import { drive, HOSTS, silentLogger, VMS } from '../env/sim-fixture.js';
+import { buildSimWorld, silentLogger } from '../../../src/sim-rack/index.js';
+import { drive, HOSTS, VMS } from '../env/sim-fixture.js';
 
-function rig(watchdogSeconds: number | null = 60): { clock: VirtualClock; world: World; probes: Prober } {
-  const clock = new VirtualClock();
-  const world = createWorld({ hosts: HOSTS, vms: VMS, clock, seed: 3, watchdogSeconds, timings: { hostBootSeconds: constant(100) } });
-  const env = createSimEnv({ world, clock, log: silentLogger });
-  return { clock, world, probes: env.probes };
+function rig(watchdogSeconds: number | null = 60): { clock: VirtualClock; world: World; probes: Prober; unchanged: (kind: 'host' | 'vm', name: string) => boolean } {
+  const { clock, world, env } = buildSimWorld({
+    hosts: HOSTS,
+    vms: VMS,
+    start: 0,
+    seed: 3,
+    world: { watchdogSeconds, timings: { hostBootSeconds: constant(100) } },
+  });
+  return { clock, world, probes: env.probes, unchanged: env.unchangedSinceLastProbe! };
 }
 
 test('watchdog: a partitioned host running guests resets itself watchdogSeconds after losing contact', async () => {
@@ -68,33 +73,33 @@ test('watchdog: none by default, and never for a host that runs no guests', asyn
 });
 
 test('unchanged hint: false until probed, true while nothing changed, false after any change it could see', async () => {
-  const { clock, world, probes } = rig();
+  const { clock, world, probes, unchanged } = rig();
   const [h1, h2] = [HOSTS[0]!, HOSTS[1]!];
   const [v1, , v3] = [VMS[0]!, VMS[1]!, VMS[2]!];
-  assert.equal(probes.unchanged!('host', 'h1'), false, 'never probed');
+  assert.equal(unchanged('host', 'h1'), false, 'never probed');
   await drive(clock, () => probes.probeHost(h1));
   await drive(clock, () => probes.probeVm(v1, h1));
   await drive(clock, () => probes.probeVm(v3, h2));
-  assert.equal(probes.unchanged!('host', 'h1'), true);
-  assert.equal(probes.unchanged!('vm', 'v1'), true);
+  assert.equal(unchanged('host', 'h1'), true);
+  assert.equal(unchanged('vm', 'v1'), true);
 
   applyFaultLine(world, 'vm v1 service-dead');
-  assert.equal(probes.unchanged!('vm', 'v1'), false, 'its own change');
-  assert.equal(probes.unchanged!('host', 'h1'), true, 'not the host');
+  assert.equal(unchanged('vm', 'v1'), false, 'its own change');
+  assert.equal(unchanged('host', 'h1'), true, 'not the host');
 
   applyFaultLine(world, 'hypervisor h2 crash');
-  assert.equal(probes.unchanged!('host', 'h2'), false);
-  assert.equal(probes.unchanged!('vm', 'v3'), false, 'a change of its host changes what its probe sees');
+  assert.equal(unchanged('host', 'h2'), false);
+  assert.equal(unchanged('vm', 'v3'), false, 'a change of its host changes what its probe sees');
 
   // A timed transition (a boot completing) dirties too.
   await drive(clock, () => probes.probeHost(h1));
   world.powerCycle('h1');
   await drive(clock, () => probes.probeHost(h1));
-  assert.equal(probes.unchanged!('host', 'h1'), true, 'booting, probed');
+  assert.equal(unchanged('host', 'h1'), true, 'booting, probed');
   await clock.advanceBy(101_000);
   assert.equal(world.host('h1').os, 'up');
-  assert.equal(probes.unchanged!('host', 'h1'), false, 'the boot completed');
+  assert.equal(unchanged('host', 'h1'), false, 'the boot completed');
 
   const off = createSimEnv({ world, clock, log: silentLogger, probeHints: false });
-  assert.equal(off.probes.unchanged, undefined, 'probeHints: false gives no hint at all');
+  assert.equal(off.unchangedSinceLastProbe, undefined, 'probeHints: false gives no hint at all');
 });

@@ -14,8 +14,8 @@ import {
   parseConfig,
   parseListen,
   resolveConfig,
-  resolveSecret,
 } from '../../../src/config/index.js';
+import { secretResolver } from '../../../src/env/real/secrets.js';
 import { isRrcError } from '../../../src/errors.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../src/config/example.yaml', import.meta.url));
@@ -158,10 +158,10 @@ describe('helpers', () => {
     assert.equal(parseListen('host:99999'), null);
     assert.equal(parseListen(':7070'), null);
   });
-  it('resolveSecret reads env without echoing the value in errors', () => {
+  it('the secret resolver reads env without echoing the value in errors', async () => {
     const secrets = { a: { env: 'PW' } };
-    assert.equal(resolveSecret(secrets, 'a', { PW: 's3cret' }), 's3cret');
-    assert.throws(() => resolveSecret(secrets, 'a', {}), /environment variable PW is not set/);
-    assert.throws(() => resolveSecret(secrets, 'b', {}), /secret "b" is not declared/);
+    assert.equal(await secretResolver(secrets, { PW: 's3cret' })('a'), 's3cret');
+    await assert.rejects(secretResolver(secrets, {})('a'), /environment variable PW is not set/);
+    await assert.rejects(secretResolver(secrets, {})('b'), /unknown secret ref "b" \(configured: a\)/);
   });
 });

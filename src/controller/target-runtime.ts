@@ -1,0 +1,261 @@
+/**
+ * The per-target runtime: one recovery machine per host and VM, the events sent to it, and what
+ * follows each transition, in order and one at a time per target: record what the machine
+ * emitted, persist its snapshot, start the action it asks for.
+ */
+import { createActor, type Actor, type StateValue } from 'xstate';
+import {
+  targetId,
+  type HostOperationalState,
+  type RecoveryEmitted,
+  type RecoveryEvent,
+  type RecoveryMachine,
+  type TargetId,
+  type TargetKind,
+  type TargetPhase,
+} from '../core/index.js';
+import type { Env, Logger } from '../env/env.js';
+import { errorText, RrcError } from '../errors.js';
+import type { HostRecord, Store } from '../store/types.js';
+import type { ControllerEvents } from './controller-events.js';
+import type { ActionExecutor } from './executor.js';
+import type { InventoryIndex } from './inventory.js';
+import type { IncidentRecorder } from './recorder.js';
+import type { SideWrites } from './side-writes.js';
+
+export interface TargetRuntime {
+  id: TargetId;
+  kind: TargetKind;
+  name: string;
+  actor: Actor<RecoveryMachine>;
+  outbox: RecoveryEmitted[];
+  phase: TargetPhase;
+  persistedKey: string;
+  runningActionId: string | null;
+  lastProbeHealthy: boolean;
+  /** Hosts: time of the first probe that found it unreachable (null while it answers). */
+  silentSince: number | null;
+  /** Store writes and dispatches of one target happen in order, one at a time. */
+  chain: Promise<void>;
+  removed: boolean;
+}
+
+export function phaseOf(value: StateValue): TargetPhase {
+  if (typeof value === 'string') return value === 'awaitingOperator' ? 'awaiting-operator' : (value as TargetPhase);
+  return (value as { recovering?: string }).recovering === 'verifying' ? 'verifying' : 'recovering';
+}
+
+const HOST_STATE_BY_PHASE: Record<TargetPhase, HostOperationalState> = {
+  healthy: 'active',
+  suspect: 'active',
+  failed: 'failed',
+  recovering: 'recovering',
+  verifying: 'recovering',
+  blocked: 'failed',
+  'awaiting-operator': 'failed',
+  quarantined: 'quarantined',
+  maintenance: 'maintenance',
+};
+
+export interface TargetRuntimeDeps {
+  env: Env;
+  store: Store;
+  log: Logger;
+  machine: RecoveryMachine;
+  recorder: IncidentRecorder;
+  executor: ActionExecutor;
+  index: InventoryIndex;
+  events: ControllerEvents;
+  sideWrites: SideWrites;
+  fencingToken?: () => number | null;
+  /** Events are dropped once the controller has stopped (a probe cycle may still be in flight). */
+  isRunning: () => boolean;
+  /** A host turned healthy; `incidentId` is the incident that ended (or its last one). Not awaited. */
+  hostTurnedHealthy: (host: HostRecord, incidentId: string | null) => void;
+}
+
+export class TargetRuntimes {
+  private readonly byId = new Map<TargetId, TargetRuntime>();
+  private readonly hostIds = new Map<string, TargetId>();
+  private readonly vmIds = new Map<string, TargetId>();
+
+  constructor(private readonly deps: TargetRuntimeDeps) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** targetId(kind, name), interned: the probe loop looks every target up every cycle. */
+  idOf(kind: TargetKind, name: string): TargetId {
+    const ids = kind === 'host' ? this.hostIds : this.vmIds;
+    let id = ids.get(name);
+    if (id === undefined) ids.set(name, (id = targetId(kind, name)));
+    return id;
+  }
+
+  get(id: TargetId): TargetRuntime | undefined {
+    return this.byId.get(id);
+  }
+
+  of(kind: TargetKind, name: string): TargetRuntime | undefined {
+    return this.byId.get(this.idOf(kind, name));
+  }
+
+  /** The runtime; throws RRC_ERR_NOT_FOUND. */
+  require(id: TargetId): TargetRuntime {
+    const rt = this.byId.get(id);
+    if (!rt) throw new RrcError('RRC_ERR_NOT_FOUND', `target ${id}`);
+    return rt;
+  }
+
+  sorted(): TargetRuntime[] {
+    return [...this.byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** Every target's write chain as it is now. */
+  chains(): Promise<void>[] {
+    return [...this.byId.values()].map((rt) => rt.chain);
+  }
+
+  stopAll(): void {
+    for (const rt of this.byId.values()) rt.actor.stop();
+  }
+
+  /** Creates the target's machine, restored from its persisted snapshot when there is one. */
+  add(kind: TargetKind, name: string, snapshot?: unknown): TargetRuntime {
+    const { env, log, machine } = this.deps;
+    const id = targetId(kind, name);
+    const input = { targetId: id, kind, at: env.clock.now() };
+    let actor: Actor<RecoveryMachine>;
+    try {
+      actor = createActor(machine, { input, clock: env.clock, ...(snapshot ? { snapshot: snapshot as never } : {}) });
+    } catch (e) {
+      log.warn({ target: id, error: errorText(e) }, 'persisted state could not be restored; starting healthy');
+      actor = createActor(machine, { input, clock: env.clock });
+    }
+    const rt: TargetRuntime = {
+      id,
+      kind,
+      name,
+      actor,
+      outbox: [],
+      phase: 'healthy',
+      persistedKey: '',
+      runningActionId: null,
+      lastProbeHealthy: true,
+      silentSince: null,
+      chain: Promise.resolve(),
+      removed: false,
+    };
+    actor.on('*', (e) => rt.outbox.push(e as RecoveryEmitted));
+    actor.start();
+    rt.phase = phaseOf(actor.getSnapshot().value);
+    rt.persistedKey = snapshot ? persistKey(rt) : '';
+    this.byId.set(id, rt);
+    return rt;
+  }
+
+  drop(id: TargetId): void {
+    const rt = this.byId.get(id);
+    if (!rt) return;
+    rt.removed = true;
+    rt.actor.stop();
+    this.byId.delete(id);
+  }
+
+  /** Restart: an action that was running when the controller stopped runs again (idempotent). */
+  resumeInterruptedActions(): void {
+    for (const rt of this.sorted()) {
+      const pending = rt.actor.getSnapshot().context.pendingAction;
+      if (pending && rt.phase === 'recovering') this.enqueue(rt, () => this.dispatch(rt, true));
+    }
+  }
+
+  /** The one way into a machine: send, then record, persist and dispatch in the target's chain. */
+  send(rt: TargetRuntime, event: RecoveryEvent): void {
+    if (rt.removed || !this.deps.isRunning()) return;
+    const { events, recorder } = this.deps;
+    rt.actor.send(event);
+    const from = rt.phase;
+    const to = phaseOf(rt.actor.getSnapshot().value);
+    rt.phase = to;
+    const emitted = rt.outbox.splice(0);
+    const ctx = rt.actor.getSnapshot().context;
+    for (const e of emitted) events.notify({ type: 'emitted', targetId: rt.id, event: e });
+    if (from !== to) events.notify({ type: 'phase', targetId: rt.id, from, to, at: event.at });
+    this.enqueue(rt, async () => {
+      for (const e of emitted) await recorder.emitted(rt.id, e, ctx);
+      if (from !== to) {
+        const incidentId = ctx.incidentId ?? incidentOf(emitted);
+        await recorder.phaseChanged(rt.id, incidentId, from, to, event.at, ctx.reason);
+        // The incident seq names the host's last incident when none just ended (a release).
+        if (rt.kind === 'host') await this.hostPhaseChanged(rt, to, incidentId ?? (ctx.incidentSeq > 0 ? `${rt.id}#${ctx.incidentSeq}` : null));
+      }
+      await this.persist(rt);
+      await this.dispatch(rt, false);
+    });
+  }
+
+  enqueue(rt: TargetRuntime, work: () => Promise<void>): void {
+    rt.chain = rt.chain.then(work).catch((e) => this.deps.log.error({ target: rt.id, error: errorText(e) }, 'store write failed'));
+  }
+
+  /** Writes the machine after a transition (not after every probe). */
+  private async persist(rt: TargetRuntime): Promise<void> {
+    const key = persistKey(rt);
+    if (key === rt.persistedKey || rt.removed) return;
+    const ctx = rt.actor.getSnapshot().context;
+    await this.deps.store.saveTargetState({
+      targetId: rt.id,
+      phase: rt.phase,
+      rung: ctx.rung,
+      maintenance: rt.phase === 'maintenance',
+      snapshot: rt.actor.getPersistedSnapshot(),
+      updatedAt: this.deps.env.clock.now(),
+    });
+    rt.persistedKey = key;
+  }
+
+  /** Starts the machine's pending action unless it already runs. The action itself is not awaited. */
+  private async dispatch(rt: TargetRuntime, resumed: boolean): Promise<void> {
+    const { env, recorder, executor, events, sideWrites } = this.deps;
+    const snapshot = rt.actor.getSnapshot();
+    const action = snapshot.context.pendingAction;
+    if (!action || phaseOf(snapshot.value) !== 'recovering' || rt.runningActionId === action.id || rt.removed) return;
+    rt.runningActionId = action.id;
+    const token = this.deps.fencingToken?.() ?? null;
+    const startedAt = env.clock.now();
+    await recorder.actionStarted(rt.id, action, startedAt, resumed, token);
+    const timeline = recorder.timeline(rt.id, action, () => env.clock.now(), sideWrites);
+    void executor.execute(action, rt.name, timeline).then((result) => {
+      const at = env.clock.now();
+      events.notify({ type: 'action-done', targetId: rt.id, action, result, startedAt, at });
+      this.enqueue(rt, () => recorder.actionFinished(rt.id, action, startedAt, at, result, token));
+      if (rt.runningActionId === action.id) rt.runningActionId = null;
+      this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, result });
+    });
+  }
+
+  private async hostPhaseChanged(rt: TargetRuntime, to: TargetPhase, incidentId: string | null): Promise<void> {
+    const { index, store } = this.deps;
+    const host = index.hosts.get(rt.name);
+    if (!host) return;
+    const state = HOST_STATE_BY_PHASE[to];
+    if (host.state !== state && !(host.state === 'fenced' && state === 'recovering')) {
+      const updated = await store.updateHost(host.name, { state });
+      index.hosts.set(host.name, updated);
+    }
+    // Driver I/O stays out of the write chain (the chain must never wait on a host).
+    if (to === 'healthy') this.deps.hostTurnedHealthy(host, incidentId);
+  }
+}
+
+function persistKey(rt: TargetRuntime): string {
+  const ctx = rt.actor.getSnapshot().context;
+  return `${rt.phase}|${ctx.rung}|${ctx.incidentId}|${ctx.pendingAction?.id}|${Math.round(ctx.penalty)}`;
+}
+
+function incidentOf(emitted: RecoveryEmitted[]): string | null {
+  for (const e of emitted) if ('incidentId' in e && e.incidentId) return e.incidentId;
+  return null;
+}

@@ -1,0 +1,116 @@
+/**
+ * The context of one target's recovery machine: its type, its initial value and the probe
+ * counting behind the hysteresis. Persisted with every snapshot, so field names do not change;
+ * the functions that move it along the ladder live in escalation/.
+ */
+import type { Signature, SignatureCode } from './signature.js';
+import type { ActionKind, RungNumber, TargetId, TargetKind } from './types.js';
+
+export interface PendingAction {
+  /** Deterministic: `<incidentId>/<seq>-r<rung>`; the controller stores it before acting. */
+  id: string;
+  incidentId: string;
+  rung: RungNumber;
+  kind: ActionKind;
+  attempt: number;
+  issuedAt: number;
+  /** fence-migrate only: a person confirmed the host is off, so no BMC confirmation is needed. */
+  operatorConfirmedOff: boolean;
+}
+
+export interface RecoveryContext {
+  targetId: TargetId;
+  kind: TargetKind;
+  /** Consecutive bad / good probes. */
+  bad: number;
+  good: number;
+  lastSignature: SignatureCode | null;
+  lastSummary: string | null;
+  /** Flap-damping penalty as of `penaltyAt`. */
+  penalty: number;
+  penaltyAt: number;
+  incidentSeq: number;
+  incidentId: string | null;
+  incidentSignature: SignatureCode | null;
+  ladder: RungNumber[];
+  ladderIndex: number;
+  rung: RungNumber | null;
+  attempt: number;
+  rungStartedAt: number;
+  rungDeadline: number;
+  actionSeq: number;
+  pendingAction: PendingAction | null;
+  /** The host's VMs were moved away in this incident: only repair remains. */
+  evacuated: boolean;
+  canRestartService: boolean;
+  hasVms: boolean;
+  reason: string | null;
+  phaseSince: number;
+  /** Blocked VMs: when the first probe no longer blamed the host (start of the boot grace). */
+  unblockedAt: number | null;
+  /**
+   * Quarantined hosts whose VMs went down with them: when to try again to start the VMs still
+   * recorded there elsewhere (an evacuation that found no room for some). Null: nothing to retry.
+   * Absent in snapshots of earlier versions (= null).
+   */
+  leftoverRetryAt?: number | null;
+}
+
+export interface RecoveryInput {
+  targetId: TargetId;
+  kind: TargetKind;
+  at: number;
+}
+
+export function initialContext(input: RecoveryInput): RecoveryContext {
+  return {
+    targetId: input.targetId,
+    kind: input.kind,
+    bad: 0,
+    good: 0,
+    lastSignature: null,
+    lastSummary: null,
+    penalty: 0,
+    penaltyAt: input.at,
+    incidentSeq: 0,
+    incidentId: null,
+    incidentSignature: null,
+    ladder: [],
+    ladderIndex: 0,
+    rung: null,
+    attempt: 0,
+    rungStartedAt: 0,
+    rungDeadline: 0,
+    actionSeq: 0,
+    pendingAction: null,
+    evacuated: false,
+    canRestartService: false,
+    hasVms: false,
+    reason: null,
+    phaseSince: input.at,
+    unblockedAt: null,
+    leftoverRetryAt: null,
+  };
+}
+
+export interface ProbeFacts {
+  at: number;
+  signature: Signature;
+  /** Hosts: VMs currently placed on it. */
+  hasVms?: boolean;
+  /** VMs: the service check has a restart command. */
+  canRestartService?: boolean;
+}
+
+/** One probe into the hysteresis counters: a bad probe resets the good count and vice versa. */
+export function countProbe(ctx: RecoveryContext, p: ProbeFacts): Partial<RecoveryContext> {
+  const healthy = p.signature.healthy;
+  return {
+    bad: healthy ? 0 : ctx.bad + 1,
+    good: healthy ? ctx.good + 1 : 0,
+    lastSignature: p.signature.code,
+    lastSummary: p.signature.summary,
+    hasVms: p.hasVms ?? ctx.hasVms,
+    canRestartService: p.canRestartService ?? ctx.canRestartService,
+  };
+}

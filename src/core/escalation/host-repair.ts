@@ -1,0 +1,36 @@
+/**
+ * Repairing a host from the rung its evidence points to: after its VMs were moved away
+ * (evacuation.ts), or in place, VMs aboard, when no healthy host had room for any of them.
+ */
+import type { RecoveryContext } from '../context.js';
+import { HOST_REPAIR_LADDER, IN_PLACE_LADDER } from '../ladder.js';
+import type { Policy } from '../policy.js';
+import { RUNG } from '../rungs.js';
+import { entryRungFor, hostEvidenceIndex, penaltyBoost } from './entry-rung.js';
+import { escalate, withRung } from './rung-step.js';
+
+/**
+ * An evacuation found no room for any VM (nothing was fenced): instead of going on up the ladder
+ * to rungs that destroy what still runs on the host (reinstall), repair it in place from the rung
+ * its evidence points to, without the evacuation (the reference system's ladder). Only when the
+ * evidence points below the evacuation (a dead hypervisor, a host to power on or reboot).
+ */
+export function canRepairInPlace(ctx: RecoveryContext): boolean {
+  return ctx.kind === 'host' && ctx.rung === RUNG.fenceMigrate && entryRungFor('host', ctx.incidentSignature ?? 'ok', false) < RUNG.fenceMigrate;
+}
+
+export function repairInPlace(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return withRung(ctx, at, policy, IN_PLACE_LADDER, hostEvidenceIndex(ctx, IN_PLACE_LADDER, 0), 1);
+}
+
+/** After a successful evacuation the host is repaired from the rung its evidence points to. */
+export function startRepairRung(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  const index = hostEvidenceIndex(ctx, HOST_REPAIR_LADDER, penaltyBoost(ctx, policy));
+  return { ...withRung(ctx, at, policy, HOST_REPAIR_LADDER, index, 1), evacuated: true };
+}
+
+/** A host's VMs were moved away: repair it from where the evidence points (or go on up the ladder). */
+export function afterEvacuation(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  if (ctx.ladderIndex === 0 && ctx.ladder[0] === RUNG.fenceMigrate) return startRepairRung(ctx, at, policy);
+  return { ...escalate(ctx, at, policy), evacuated: true };
+}

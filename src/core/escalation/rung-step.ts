@@ -1,0 +1,86 @@
+/**
+ * One step on the ladder: put an incident on a rung (withRung: the deadline, the attempt and the
+ * pending action under its deterministic id), retry it, or climb to the next one.
+ */
+import type { RecoveryContext } from '../context.js';
+import { actionFor } from '../ladder.js';
+import type { Policy, RungPolicy } from '../policy.js';
+import { HIGHEST_RUNG, RUNG, RUNGS, type RungNumber } from '../rungs.js';
+
+/** The quarantine is no action: no deadline, nothing to retry. */
+const QUARANTINE_POLICY: RungPolicy = { timeoutSeconds: 0, maxAttempts: 1 };
+
+/** Timeout and attempts of a rung from the policy. */
+export function policyOfRung(rung: RungNumber, policy: Policy): RungPolicy {
+  const name = RUNGS[rung];
+  return name === 'quarantine' ? QUARANTINE_POLICY : policy.rungs[name];
+}
+
+/** The incident on `ladder[index]`: a fresh deadline, `attempt`, and the action to run. */
+export function withRung(
+  ctx: RecoveryContext,
+  at: number,
+  policy: Policy,
+  ladder: RungNumber[],
+  index: number,
+  attempt: number,
+  operatorConfirmedOff = false,
+): Partial<RecoveryContext> {
+  const rung = ladder[index] as RungNumber;
+  const actionSeq = ctx.actionSeq + 1;
+  const incidentId = ctx.incidentId as string;
+  return {
+    ladder,
+    ladderIndex: index,
+    rung,
+    attempt,
+    rungStartedAt: at,
+    rungDeadline: at + policyOfRung(rung, policy).timeoutSeconds * 1000,
+    actionSeq,
+    good: 0,
+    bad: 0,
+    reason: null,
+    pendingAction: {
+      // The id format is persisted (store, snapshots): `<incidentId>/<seq>-r<rung>`.
+      id: `${incidentId}/${actionSeq}-r${rung}`,
+      incidentId,
+      rung,
+      kind: actionFor(ctx.kind, rung, ctx.incidentSignature),
+      attempt,
+      issuedAt: at,
+      operatorConfirmedOff,
+    },
+  };
+}
+
+export function rungPolicy(ctx: RecoveryContext, policy: Policy): RungPolicy {
+  return policyOfRung(ctx.rung ?? HIGHEST_RUNG, policy);
+}
+
+export function canRetry(ctx: RecoveryContext, policy: Policy): boolean {
+  return ctx.attempt < rungPolicy(ctx, policy).maxAttempts;
+}
+
+/** The next rung is the quarantine: nothing left to try after this one. */
+export function nextIsQuarantine(ctx: RecoveryContext): boolean {
+  return ctx.ladder[ctx.ladderIndex + 1] === RUNG.quarantine;
+}
+
+/** A rung left to try before the quarantine. */
+export function hasNextRung(ctx: RecoveryContext): boolean {
+  const next = ctx.ladder[ctx.ladderIndex + 1];
+  return next !== undefined && next !== RUNG.quarantine;
+}
+
+export function retryRung(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt + 1);
+}
+
+export function escalate(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex + 1, 1);
+}
+
+/** The same rung and attempt again, now that a person confirmed the host is off. */
+export function reissueConfirmedOff(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, true);
+}

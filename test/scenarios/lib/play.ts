@@ -1,0 +1,107 @@
+/**
+ * Plays one scenario: builds the rack from world.json, schedules the fault script on the virtual
+ * clock, steps the clock 1 s at a time for `runSeconds`, checks the invariants every simulated
+ * second, and returns the golden log and the violations.
+ */
+import { RUNGS, type TargetId } from '../../../src/core/types.js';
+import { errorText } from '../../../src/errors.js';
+import { formatControllerEvent, logLine } from './golden-log.js';
+import { InvariantChecker, type Violation } from './invariants.js';
+import { buildSimRack, type SimRack } from '../../../src/sim-rack/index.js';
+import type { Scenario } from './scenario-spec.js';
+import { parseScript, scriptLength, type OperatorCommand, type ScriptStep } from './script.js';
+
+export interface PlayResult {
+  lines: string[];
+  violations: Violation[];
+}
+
+async function operate(rack: SimRack, cmd: OperatorCommand): Promise<void> {
+  const actor = 'scenario';
+  switch (cmd.verb) {
+    case 'maintenance':
+      await rack.controller.setMaintenance(cmd.target as TargetId, cmd.on, actor);
+      return;
+    case 'release':
+      await rack.controller.release(cmd.target as TargetId, actor);
+      return;
+    case 'confirm-off':
+      await rack.controller.confirmHostOff(cmd.host, actor);
+      return;
+  }
+}
+
+/** One timer per instant of the script, so steps at the same second keep their order. */
+function scheduleScript(rack: SimRack, steps: readonly ScriptStep[], start: number, lines: string[], pending: Array<Promise<void>>): void {
+  const byOffset = new Map<number, ScriptStep[]>();
+  let offset = 0;
+  for (const step of steps) {
+    if (step.kind === 'delay') offset += step.seconds * 1000;
+    else byOffset.set(offset, [...(byOffset.get(offset) ?? []), step]);
+  }
+  for (const [ms, group] of byOffset) {
+    rack.clock.setTimeout(() => {
+      const t = (rack.clock.now() - start) / 1000;
+      for (const step of group) {
+        if (step.kind === 'fault') {
+          lines.push(logLine(t, 'fault', step.line));
+          rack.world.applyFault(step.command);
+        } else if (step.kind === 'operator') {
+          lines.push(logLine(t, 'operator', step.line.replace(/^operator /, '')));
+          pending.push(operate(rack, step.command).catch((e) => void lines.push(logLine(t, 'operator', `refused: ${errorText(e)}`))));
+        }
+      }
+    }, ms);
+  }
+}
+
+/** Closing lines: each target's phase and what the world says of it (where each VM runs). */
+function endState(rack: SimRack, s: Scenario, t: number): string[] {
+  const phase = (id: TargetId) => rack.controller.targetStatus(id)?.phase ?? 'unknown';
+  const hosts = s.hosts.map((h) => {
+    const w = rack.world.host(h.name);
+    return logLine(t, `host:${h.name}`, `end: ${phase(`host:${h.name}`)}; power ${w.power}, os ${w.os}`);
+  });
+  const vms = s.vms.map((v) => {
+    const copies = rack.world.runningCopies(v.name);
+    return logLine(t, `vm:${v.name}`, `end: ${phase(`vm:${v.name}`)}; ${copies.length > 0 ? `runs on ${copies.join(', ')}` : 'runs nowhere'}`);
+  });
+  return [...hosts, ...vms];
+}
+
+export async function playScenario(s: Scenario): Promise<PlayResult> {
+  const steps = parseScript(s.faultLines);
+  if (scriptLength(steps) >= s.world.runSeconds) {
+    throw new Error(`${s.name}: the fault script (${scriptLength(steps)} s) does not end before runSeconds (${s.world.runSeconds})`);
+  }
+  const rack = await buildSimRack({
+    hosts: s.hosts,
+    vms: s.vms,
+    ...(s.world.seed !== undefined ? { seed: s.world.seed } : {}),
+    ...(s.world.policy ? { policy: s.world.policy } : {}),
+    ...(s.world.world ? { world: s.world.world } : {}),
+    ...(s.world.simEnv ? { simEnv: s.world.simEnv } : {}),
+  });
+  const start = rack.clock.now();
+  const lines: string[] = [];
+  const checker = new InvariantChecker(rack.world, s.vms.map((v) => v.name), start);
+  const rungNames: readonly string[] = RUNGS;
+  rack.controller.onEvent((e) => {
+    checker.onControllerEvent(e, rack.clock.now());
+    const line = formatControllerEvent(e, start, rungNames);
+    if (line !== null) lines.push(line);
+  });
+  const pending: Array<Promise<void>> = [];
+  try {
+    await rack.start();
+    scheduleScript(rack, steps, start, lines, pending);
+    await rack.runFor(s.world.runSeconds, () => checker.checkSecond(rack.clock.now()));
+    await Promise.all(pending);
+    await rack.controller.idle();
+    lines.push(...endState(rack, s, (rack.clock.now() - start) / 1000));
+    checker.checkIncidents(await rack.store.listIncidents(), rack.clock.now());
+  } finally {
+    await rack.stop();
+  }
+  return { lines, violations: checker.violations() };
+}
