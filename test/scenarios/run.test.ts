@@ -4,6 +4,7 @@
  * second, and its log compared with expect.log. Format and fault language: lib/ and README.md here.
  *
  * RRC_SCENARIO_UPDATE=1 (re)writes missing or differing expect.log files; review them in git diff.
+ * RRC_SCENARIO=<regular expression> plays only the folders whose name matches it.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,8 @@ const UPDATE = process.env.RRC_SCENARIO_UPDATE === '1';
 /** Folders here that are not scenarios. */
 const NOT_SCENARIOS = new Set(['lib']);
 
+const ONLY = process.env.RRC_SCENARIO ? new RegExp(process.env.RRC_SCENARIO) : null;
+
 const folders = readdirSync(ROOT)
   .filter((name) => !NOT_SCENARIOS.has(name) && statSync(join(ROOT, name)).isDirectory())
   .sort();
@@ -28,7 +31,7 @@ test('the scenario folders are there', () => {
   assert.ok(folders.length >= 32, `expected at least 32 scenario folders, found ${folders.length}`);
 });
 
-for (const name of folders) {
+for (const name of folders.filter((n) => !ONLY || ONLY.test(n))) {
   test(name, async () => {
     const scenario = loadScenario(join(ROOT, name), name);
     const { lines, violations } = await playScenario(scenario);
