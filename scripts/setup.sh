@@ -14,6 +14,8 @@ DEBIAN_PACKAGES=(
   # libvirtd: the autostart test shares one test:///default between the binding and virsh
   libvirt-daemon
   iproute2 procps
+  # the API's TLS test makes a self-signed certificate
+  openssl
   # PostgreSQL for the multi-controller store and its tests
   postgresql postgresql-client
   # the crash bench's PNG histogram (rsvg-convert)

@@ -13,6 +13,11 @@ import {
 } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { installErrorHandlers } from './error-handler.js';
+import { audit } from './plugins/audit.js';
+import { auth, requireRouteRule } from './plugins/auth.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { defaultApiAccess } from './schemas/api-access.js';
 import { healthRoutes } from './routes/health.js';
 import { hostRoutes } from './routes/hosts.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -33,21 +38,45 @@ export const ROUTES: ReadonlyArray<FastifyPluginAsyncZod<RouteOptions>> = [
   incidentRoutes,
   targetRoutes,
   operatorRoutes,
+  tokenRoutes,
+  metricsRoutes,
 ];
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
+const WILDCARDS = new Set(['0.0.0.0', '::', '']);
+
+/** Host names the API answers to: the configured ones, else loopback and the listen address. */
+export function acceptedHostnames(configured: readonly string[] | undefined, listenHost?: string): string[] {
+  if (configured) return [...configured];
+  return listenHost !== undefined && !WILDCARDS.has(listenHost) ? [...LOOPBACK_NAMES, listenHost] : LOOPBACK_NAMES;
+}
 
 export function buildApp(deps: ApiDeps): ApiApp {
   const { controller, logger } = deps;
+  const defaults = defaultApiAccess();
+  const allow = deps.access?.allow ?? defaults.allow;
+  const now = deps.now ?? Date.now;
   // Reads (the CLI and dashboards poll) are not logged per request; changes are.
   const logController = new LogController({ disableRequestLogging: (req) => req.method === 'GET' || req.method === 'HEAD' });
+  const server = deps.https ? { https: deps.https } : {};
+  // The https variant's types name https.Server; requests and replies are the same to every route.
   const app = (
     typeof logger === 'object'
-      ? Fastify({ loggerInstance: logger, logController })
-      : Fastify({ logger: logger ?? false, logController })
-  ).withTypeProvider<ZodTypeProvider>();
+      ? Fastify({ loggerInstance: logger, logController, ...server })
+      : Fastify({ logger: logger ?? false, logController, ...server })
+  ).withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
 
+  app.addHook('onRoute', requireRouteRule);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  // Before the routes: the auth plugin checks each one has a rule as it is added.
+  void app.register(auth, {
+    store: controller.store,
+    hostnames: acceptedHostnames(deps.access?.hostnames, deps.listenHost),
+    metricsOpen: deps.access?.metricsOpen ?? defaults.metricsOpen,
+  });
+  void app.register(audit, { store: controller.store, now });
 
   // Registered before the routes: swagger collects them through the onRoute hook.
   void app.register(swagger, {
@@ -68,6 +97,6 @@ export function buildApp(deps: ApiDeps): ApiApp {
     async () => app.swagger() as unknown as Record<string, unknown>,
   );
 
-  for (const routes of ROUTES) void app.register(routes, { controller });
+  for (const routes of ROUTES) void app.register(routes, { controller, allow, now });
   return app;
 }

@@ -44,7 +44,9 @@ export function errorReply(err: unknown): Reply {
     };
   }
   if (isRrcError(err)) {
-    return { status: err.status, body: { error: err.code, message: err.message } };
+    // Validation refusals raised by the API itself (allow-lists) name their fields like zod's.
+    const details = err.code === 'RRC_ERR_VALIDATION' && Array.isArray(err.details) ? { details: err.details } : {};
+    return { status: err.status, body: { error: err.code, message: err.message, ...details } };
   }
   const fe = err as Partial<FastifyError> | null;
   // fastify's own client errors (bad JSON, wrong content type, body too large) keep their 4xx.

@@ -23,6 +23,7 @@ export function hostOut(h: HostRecord): HostOut {
     hypervisorUri: h.hypervisorUri,
     ssh: h.ssh ? { host: h.ssh.host, port: h.ssh.port, user: h.ssh.user, keyRef: opt(h.ssh.keyRef) } : undefined,
     capacity: { cores: h.capacity.cores, ramGb: h.capacity.ramGb, diskTb: h.capacity.diskTb },
+    watchdog: h.watchdog ? { kind: h.watchdog.kind, leaseTimeoutSeconds: h.watchdog.leaseTimeoutSeconds } : undefined,
     state: h.state,
     createdAt: toIso(h.createdAt),
     updatedAt: toIso(h.updatedAt),
@@ -76,6 +77,11 @@ export function healthOut(h: ControllerHealth): HealthOut {
     targets: h.targets,
     openIncidents: h.openIncidents,
     probeCycles: h.probeCycles,
+    safetyGuard: h.safetyGuard,
+    destructiveInFlight: h.destructiveInFlight,
+    storeWriteFailures: h.storeWriteFailures,
+    storeWritesAbandoned: h.storeWritesAbandoned,
+    lastStoreError: h.lastStoreError ? { ...h.lastStoreError, at: toIso(h.lastStoreError.at) } : null,
   };
 }
 
@@ -122,5 +128,7 @@ export function incidentDetailOut(d: IncidentDetail): IncidentDetailOut {
 }
 
 export function auditOut(a: AuditRecord): AuditOut {
-  return { at: toIso(a.at), actor: a.actor, action: a.action, target: a.target ?? null, details: a.details ?? null };
+  const out: AuditOut = { at: toIso(a.at), actor: a.actor, action: a.action, target: a.target ?? null, details: a.details ?? null };
+  if (a.outcome !== undefined) out.outcome = a.outcome;
+  return out;
 }

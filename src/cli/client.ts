@@ -1,8 +1,8 @@
 /**
- * The CLI's HTTP client for the controller API: fetch with a bounded timeout, JSON in and out,
- * and every failure turned into a CliError whose line tells the operator what to do.
+ * The CLI's HTTP client for the controller API: fetch with a bounded timeout, JSON in and out, the
+ * bearer token on every request, and every failure turned into a CliError whose line tells the
+ * operator what to do. Several controller URLs may be given: the first that answers is used.
  */
-import { userInfo } from 'node:os';
 import { CliError, usageError } from './errors.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:7070';
@@ -12,37 +12,40 @@ export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface ClientOptions {
   timeoutMs?: number;
-  /** Sent as x-3rc-actor for the audit log. */
-  actor?: string;
+  /** Bearer token (from RRC_TOKEN or a token file; never from argv). */
+  token?: string | null;
+  /** Where the token came from, for the 401 hint. */
+  tokenSource?: string;
 }
 
-/** Who runs the CLI, for the audit log: RRC_ACTOR, else `cli:<login>`. */
-export function defaultActor(env: NodeJS.ProcessEnv = process.env): string {
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9_.@:+-]/g, '_').slice(0, 64);
-  if (env.RRC_ACTOR) return clean(env.RRC_ACTOR);
+function parseBase(baseUrl: string): string {
+  let url: URL;
   try {
-    return clean(`cli:${userInfo().username}`);
+    url = new URL(baseUrl);
   } catch {
-    return 'cli'; // no passwd entry (containers)
+    throw usageError(`--api: invalid URL "${baseUrl}" (expected e.g. ${DEFAULT_API})`);
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--api: "${baseUrl}" is not an http(s) URL`);
+  return url.toString().replace(/\/+$/, '');
 }
 
 export class ApiClient {
-  readonly baseUrl: string;
+  /** The controller that answered last (the first of the list until one has). */
+  baseUrl: string;
+  private readonly candidates: string[];
   private readonly timeoutMs: number;
-  private readonly actor: string;
+  private readonly token: string | null;
+  private readonly tokenSource: string;
 
-  constructor(baseUrl: string, opts: ClientOptions = {}) {
-    let url: URL;
-    try {
-      url = new URL(baseUrl);
-    } catch {
-      throw usageError(`--api: invalid URL "${baseUrl}" (expected e.g. ${DEFAULT_API})`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--api: "${baseUrl}" is not an http(s) URL`);
-    this.baseUrl = url.toString().replace(/\/+$/, '');
+  /** `baseUrls`: one URL or several separated by commas, tried in order. */
+  constructor(baseUrls: string, opts: ClientOptions = {}) {
+    const list = baseUrls.split(',').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) throw usageError('--api: no controller URL given');
+    this.candidates = list.map(parseBase);
+    this.baseUrl = this.candidates[0] as string;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.actor = opts.actor ?? defaultActor();
+    this.token = opts.token ?? null;
+    this.tokenSource = opts.tokenSource ?? 'no token';
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -58,20 +61,37 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json', 'x-3rc-actor': this.actor };
+    // The one that answered before first; the others in the given order (bounded by the list).
+    const order = [this.baseUrl, ...this.candidates.filter((c) => c !== this.baseUrl)];
+    let lastError: CliError | null = null;
+    for (const base of order) {
+      let res: Response;
+      try {
+        res = await this.send(base, method, path, body);
+      } catch (e) {
+        lastError = this.transportError(base, e);
+        continue;
+      }
+      this.baseUrl = base;
+      return this.read<T>(res, path);
+    }
+    throw lastError as CliError;
+  }
+
+  private send(base: string, method: string, path: string, body: unknown): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token !== null) headers.authorization = `Bearer ${this.token}`;
     // No content-type without a body: fastify rejects an empty JSON body.
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(this.baseUrl + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      throw this.transportError(e);
-    }
+    return fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+  }
+
+  private async read<T>(res: Response, path: string): Promise<T> {
     const text = await res.text();
     if (res.status === 204 || text === '') {
       if (res.ok) return undefined as T;
@@ -87,27 +107,28 @@ export class ApiClient {
     }
     if (!res.ok) {
       const err = payload as { error?: unknown; message?: unknown } | undefined;
-      if (err && typeof err.error === 'string' && typeof err.message === 'string') throw new CliError(err.error, err.message);
+      if (err && typeof err.error === 'string' && typeof err.message === 'string') {
+        const hint = res.status === 401 ? ` (token: ${this.tokenSource})` : '';
+        throw new CliError(err.error, err.message + hint);
+      }
       throw new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `HTTP ${res.status} from ${this.baseUrl}${path}`);
     }
     return payload as T;
   }
 
-  private transportError(e: unknown): CliError {
+  private transportError(base: string, e: unknown): CliError {
     const err = e as Error & { cause?: { code?: string; message?: string; errors?: Array<{ code?: string }> } };
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
-      return new CliError(
-        'RRC_ERR_CONTROLLER_UNREACHABLE',
-        `controller at ${this.baseUrl} did not answer within ${Math.round(this.timeoutMs / 1000)}s`,
-      );
+      return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller at ${base} did not answer within ${Math.round(this.timeoutMs / 1000)}s`);
     }
     // undici puts the socket error in `cause`; with several addresses (localhost) in cause.errors.
     const code = err.cause?.code ?? err.cause?.errors?.find((x) => x.code)?.code;
+    const where = this.candidates.length > 1 ? `any of ${this.candidates.join(', ')}` : base;
     const hint = '(is `3rc controller` running?)';
     if (code === 'ECONNREFUSED') {
-      return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${this.baseUrl} ${hint}`);
+      return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${where} ${hint}`);
     }
-    return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${this.baseUrl}: ${code ?? err.cause?.message ?? err.message} ${hint}`);
+    return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${where}: ${code ?? err.cause?.message ?? err.message} ${hint}`);
   }
 }
 

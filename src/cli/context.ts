@@ -4,10 +4,14 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ApiClient, DEFAULT_API, DEFAULT_TIMEOUT_MS } from './client.js';
+import { findToken } from './token-source.js';
 
 export interface GlobalOptions {
+  /** One controller URL or several, comma-separated (--url is the same option). */
   api: string;
+  url?: string;
   timeout: number;
+  tokenFile?: string;
 }
 
 export function globalDefaults(env: NodeJS.ProcessEnv = process.env): GlobalOptions {
@@ -17,7 +21,14 @@ export function globalDefaults(env: NodeJS.ProcessEnv = process.env): GlobalOpti
 /** The client for the command being run (reads --api / --timeout from the root program). */
 export function clientOf(cmd: Command): ApiClient {
   const g = cmd.optsWithGlobals<GlobalOptions & { json?: boolean }>();
-  return new ApiClient(g.api, { timeoutMs: g.timeout * 1000 });
+  return clientWithTimeout(cmd, g.timeout * 1000);
+}
+
+/** The client with the global URLs and token, waiting `timeoutMs` for an answer. */
+export function clientWithTimeout(cmd: Command, timeoutMs: number): ApiClient {
+  const g = cmd.optsWithGlobals<GlobalOptions>();
+  const { token, source } = findToken(g.tokenFile);
+  return new ApiClient(g.url ?? g.api, { timeoutMs, token, tokenSource: source });
 }
 
 export function wantsJson(cmd: Command): boolean {

@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { DEFAULT_API } from './client.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerControllerCommand } from './commands/controller.js';
 import { registerHostCommands } from './commands/host.js';
@@ -15,6 +16,7 @@ import { registerIncidentCommands } from './commands/incidents.js';
 import { registerPxeCommands } from './commands/pxe.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTargetCommands } from './commands/target.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerVmCommands } from './commands/vm.js';
 import { registerVmOpsCommands } from './commands/vm-ops.js';
 import { globalDefaults, numberArg } from './context.js';
@@ -32,6 +34,8 @@ export const COMMANDS: readonly RegisterCommands[] = [
   registerVmOpsCommands,
   registerIncidentCommands,
   registerTargetCommands,
+  registerTokenCommands,
+  registerAuditCommand,
   registerBenchCommand,
   registerPxeCommands,
 ];
@@ -41,7 +45,9 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
   const program = new Command('3rc')
     .description('3RC (Reboot, Restart, Reinstall): recovery controller for virtualized data centers')
     .version('0.1.0', '-V, --version')
-    .addOption(new Option('--api <url>', 'controller API URL (env RRC_API)').default(defaults.api, env.RRC_API ? '$RRC_API' : DEFAULT_API))
+    .addOption(new Option('--api <urls>', 'controller API URL, or several comma-separated: the first that answers (env RRC_API)').default(defaults.api, env.RRC_API ? '$RRC_API' : DEFAULT_API))
+    .addOption(new Option('--url <urls>', 'same as --api').hideHelp())
+    .addOption(new Option('--token-file <file>', 'file holding the API token (else RRC_TOKEN, RRC_TOKEN_FILE, ./.3rc/admin-token)'))
     .addOption(new Option('--timeout <seconds>', 'give up on the API after this long').default(defaults.timeout).argParser(numberArg))
     .showSuggestionAfterError(true)
     // Set before the subcommands exist: commander copies both settings into each of them.

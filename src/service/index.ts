@@ -2,6 +2,7 @@
  * The composition root of the controller service: store, Env (simulated rack or real drivers),
  * controller, HTTP API. `3rc controller` and `npm start` call `startService`; tests call it too.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
@@ -19,6 +20,7 @@ import { createSimWorld } from '../sim-rack/index.js';
 import { errorText, RrcError } from '../errors.js';
 import { openStore, type Store } from '../store/index.js';
 import { startDemoCrashes } from './demo-crashes.js';
+import { defaultTokenFile, ensureFirstAdminToken } from './first-token.js';
 import { createLogger } from './logger.js';
 
 export interface RunningService {
@@ -92,6 +94,14 @@ async function startProvisioning(
   return { boot, provisioner };
 }
 
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  } catch (e) {
+    throw new RrcError('RRC_ERR_CONFIG_INVALID', `api.tls: cannot read ${(e as NodeJS.ErrnoException).path ?? 'a file'} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
 function probeDeadlines(timeoutSeconds: number) {
   const ms = Math.max(200, Math.floor(timeoutSeconds * 1000 * 0.8));
   return { bmcMs: ms, tcpMs: ms, sshMs: ms, libvirtMs: ms, guestMs: ms, serviceMs: ms };
@@ -162,7 +172,17 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       const stopDemo = startDemoCrashes({ world, controller, clock, log, everySeconds: config.demo.crashEverySeconds, seed: config.demo.seed });
       cleanups.unshift(stopDemo);
     }
-    const app = await buildApp({ controller, logger: log });
+    const tokenFile = config.api.tokenFile ?? defaultTokenFile(config.store.url);
+    await ensureFirstAdminToken(store, tokenFile, clock.now(), log);
+    const listenHost = typeof opts.listen === 'object' ? opts.listen.host : parseListen(config.api.listen)?.host;
+    const app = buildApp({
+      controller,
+      logger: log,
+      access: { ...config.api, allow: { ...config.api.allow, secretRefs: Object.keys(config.secrets) } },
+      now: () => clock.now(),
+      ...(listenHost !== undefined ? { listenHost } : {}),
+      ...(config.api.tls ? { https: readTls(config.api.tls) } : {}),
+    });
     cleanups.unshift(() => app.close());
     let url = '';
     if (opts.listen !== false) {

@@ -3,24 +3,36 @@
  * API, and bad input of every kind refused with a clear error and nothing changed.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultDemoConfig, parseConfig } from '../../src/config/index.js';
 import { startService, type RunningService } from '../../src/service/index.js';
 
 describe('controller service with the demo lab', () => {
   let service: RunningService;
-  const api = (path: string, init?: RequestInit) => fetch(`${service.url}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
+  // The first start writes an admin token to api.tokenFile: the test reads it as an operator would.
+  const dir = mkdtempSync(join(tmpdir(), '3rc-service-'));
+  let token = '';
+  const api = (path: string, init?: RequestInit) =>
+    fetch(`${service.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...(init?.headers as Record<string, string> | undefined) }, signal: AbortSignal.timeout(10_000) });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
-  const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-3rc-actor': 'test' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   before(async () => {
     const config = defaultDemoConfig();
     config.store.url = 'memory:';
     config.demo = null;
+    config.api.tokenFile = join(dir, 'admin-token');
     service = await startService(config, { listen: { host: '127.0.0.1', port: 0 }, logger: (await import('pino')).pino({ level: 'silent' }) });
+    token = readFileSync(config.api.tokenFile, 'utf8').trim();
   });
-  after(() => service.stop());
+  after(async () => {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('serves health, status and the OpenAPI document', async () => {
     const health = await json(api('/health'));
@@ -66,7 +78,7 @@ describe('controller service with the demo lab', () => {
     await post('/targets/vm:web1/maintenance', { on: false });
     assert.equal(service.controller.targetStatus('vm:web1')!.phase, 'healthy');
     const audit = (await (await api('/audit')).json()) as Array<{ action: string; actor: string }>;
-    assert.ok(audit.some((a) => a.action === 'maintenance.on' && a.actor === 'test'));
+    assert.ok(audit.some((a) => a.action === 'maintenance.on' && a.actor === 'admin'));
   });
 });
 

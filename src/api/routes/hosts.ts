@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { targetId } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
 import { actorOf } from '../actor.js';
+import { checkHostAllowed } from '../inventory-allow.js';
 import { errorResponses, NameParamsSchema } from '../schemas/common.js';
 import { HostOutSchema, HostSpecSchema } from '../schemas/host.js';
 import { TargetStatusOutSchema } from '../schemas/target.js';
@@ -17,7 +18,7 @@ export const HostDetailOutSchema = z.object({
   vms: z.array(VmOutSchema).describe('VMs currently running on this host'),
 });
 
-export const hostRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { controller }) => {
+export const hostRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { controller, allow }) => {
   const { store } = controller;
 
   app.get(
@@ -51,12 +52,13 @@ export const hostRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { con
     {
       schema: {
         tags: ['hosts'],
-        summary: 'Add a host (409 on a duplicate name or MAC)',
+        summary: 'Add a host (409 on a duplicate name or MAC; 400 naming the field for a URI, endpoint or secret outside the allow-lists)',
         body: HostSpecSchema,
         response: { 201: HostOutSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
+      checkHostAllowed(req.body, allow);
       const rec = await controller.addHost(req.body, actorOf(req));
       return reply.status(201).send(hostOut(rec));
     },

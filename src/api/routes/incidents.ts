@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { RrcError } from '../../errors.js';
-import type { IncidentFilter } from '../../store/types.js';
+import type { AuditFilter, IncidentFilter } from '../../store/types.js';
 import { errorResponses } from '../schemas/common.js';
 import {
   ActionOutSchema,
@@ -83,11 +83,19 @@ export const incidentRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     {
       schema: {
         tags: ['audit'],
-        summary: 'Audit log of operator and API changes, newest first',
+        summary: 'Audit log: every write request (with its outcome) and what the controller did for it, newest first',
         querystring: AuditQuerySchema,
         response: { 200: z.array(AuditOutSchema), ...errorResponses },
       },
     },
-    async (req) => (await store.listAudit(req.query.limit ?? DEFAULT_LIMIT)).map(auditOut),
+    async (req) => {
+      const { limit, actor, target, since, outcome } = req.query;
+      const filter: AuditFilter = { limit: limit ?? DEFAULT_LIMIT };
+      if (actor !== undefined) filter.actor = actor;
+      if (target !== undefined) filter.target = target;
+      if (since !== undefined) filter.since = Date.parse(since);
+      if (outcome !== undefined) filter.outcome = outcome;
+      return (await store.listAudit(filter)).map(auditOut);
+    },
   );
 };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { targetId } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
 import { actorOf } from '../actor.js';
+import { checkVmAllowed } from '../inventory-allow.js';
 import { errorResponses, NameParamsSchema } from '../schemas/common.js';
 import { TargetStatusOutSchema } from '../schemas/target.js';
 import { VmOutSchema, VmSpecSchema } from '../schemas/vm.js';
@@ -15,7 +16,7 @@ export const VmDetailOutSchema = z.object({
   status: TargetStatusOutSchema.nullable(),
 });
 
-export const vmRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { controller }) => {
+export const vmRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { controller, allow }) => {
   const { store } = controller;
 
   app.get(
@@ -48,12 +49,13 @@ export const vmRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { contr
     {
       schema: {
         tags: ['vms'],
-        summary: 'Add a VM (409 on a duplicate name or UUID, 404 for an unknown host)',
+        summary: 'Add a VM (409 on a duplicate name or UUID, 404 for an unknown host; 400 naming the field for a command, XML or secret outside the allow-lists)',
         body: VmSpecSchema,
         response: { 201: VmOutSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
+      checkVmAllowed(req.body, allow);
       const rec = await controller.addVm(req.body, actorOf(req));
       return reply.status(201).send(vmOut(rec));
     },

@@ -98,7 +98,10 @@ export type ErrorResponse = z.infer<typeof ErrorResponseSchema>;
 /** Error statuses every route can answer; spread into each route's `response`. */
 export const errorResponses = {
   400: ErrorResponseSchema,
+  401: ErrorResponseSchema,
+  403: ErrorResponseSchema,
   404: ErrorResponseSchema,
+  421: ErrorResponseSchema,
   409: ErrorResponseSchema,
   500: ErrorResponseSchema,
   502: ErrorResponseSchema,

@@ -34,6 +34,12 @@ export const CapacitySchema = z.strictObject({
   diskTb: z.number().positive(),
 });
 
+/** The watchdog contract a host runs (issue 9): only then may a silent host count as self-fenced. */
+export const HostWatchdogSchema = z.strictObject({
+  kind: z.enum(['sanlock', 'wdmd', 'hardware']),
+  leaseTimeoutSeconds: z.number().positive(),
+});
+
 export const HostSpecSchema = z.strictObject({
   name: hostNameSchema,
   role: z.enum(HOST_ROLES),
@@ -45,6 +51,7 @@ export const HostSpecSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9+.-]*:\/\/\S*$/, { error: 'must be a libvirt URI such as qemu+ssh://root@hv1/system' }),
   ssh: SshSpecSchema.optional(),
   capacity: CapacitySchema,
+  watchdog: HostWatchdogSchema.optional(),
 });
 export type HostSpecInput = z.input<typeof HostSpecSchema>;
 
@@ -62,6 +69,7 @@ export const HostOutSchema = z.object({
   hypervisorUri: z.string(),
   ssh: z.object({ host: z.string(), port: z.int(), user: z.string(), keyRef: z.string().optional() }).optional(),
   capacity: z.object({ cores: z.number(), ramGb: z.number(), diskTb: z.number() }),
+  watchdog: z.object({ kind: z.enum(['sanlock', 'wdmd', 'hardware']), leaseTimeoutSeconds: z.number() }).optional(),
   state: z.enum(HOST_STATES),
   createdAt: isoTimeSchema,
   updatedAt: isoTimeSchema,

@@ -1,5 +1,6 @@
 /** Incidents with their timelines, the actions taken, and the audit log (read-only views). */
 import { z } from 'zod';
+import { AUDIT_OUTCOMES } from '../../store/types.js';
 import { isoTimeSchema, limitSchema } from './common.js';
 
 export const INCIDENT_STATES = ['open', 'recovering', 'awaiting-operator', 'resolved', 'quarantined', 'cancelled'] as const;
@@ -14,7 +15,13 @@ export const ActionsQuerySchema = z.strictObject({
   incident: z.string().min(1).optional(),
   limit: limitSchema.optional(),
 });
-export const AuditQuerySchema = z.strictObject({ limit: limitSchema.optional() });
+export const AuditQuerySchema = z.strictObject({
+  limit: limitSchema.optional(),
+  actor: z.string().min(1).max(64).optional().describe('token name (or controller)'),
+  target: z.string().min(1).max(200).optional().describe('host:<name>, vm:<name>, token:<name>'),
+  since: isoTimeSchema.optional().describe('ISO-8601, inclusive'),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+});
 
 export const IncidentOutSchema = z.object({
   id: z.string(),
@@ -49,7 +56,7 @@ export const ActionOutSchema = z.object({
   attempt: z.int(),
   startedAt: isoTimeSchema,
   finishedAt: isoTimeSchema.nullable(),
-  outcome: z.enum(['ok', 'failed', 'blocked', 'interrupted']).nullable(),
+  outcome: z.enum(['ok', 'failed', 'blocked', 'held', 'interrupted']).nullable(),
   error: z.string().nullable(),
   fencingToken: z.int().nullable(),
 });
@@ -67,5 +74,6 @@ export const AuditOutSchema = z.object({
   action: z.string(),
   target: z.string().nullable(),
   details: z.record(z.string(), z.unknown()).nullable(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional().describe('absent on entries the controller writes before it acts'),
 });
 export type AuditOut = z.infer<typeof AuditOutSchema>;

@@ -9,6 +9,7 @@ export const TARGET_PHASES = [
   'failed',
   'recovering',
   'verifying',
+  'holding',
   'blocked',
   'awaiting-operator',
   'quarantined',
@@ -57,5 +58,12 @@ export const HealthOutSchema = z.object({
   targets: z.int(),
   openIncidents: z.int(),
   probeCycles: z.int(),
+  /** Destructive actions held by the self-check or storm guard, and why. */
+  safetyGuard: z.object({ on: z.boolean(), reason: z.string().nullable() }),
+  destructiveInFlight: z.object({ fence: z.int(), powerCycle: z.int(), reinstall: z.int() }),
+  /** Failed store writes of the targets' write chains (each try counts) and those given up. */
+  storeWriteFailures: z.int(),
+  storeWritesAbandoned: z.int(),
+  lastStoreError: z.object({ what: z.string(), target: z.string(), error: z.string(), at: isoTimeSchema }).nullable(),
 });
 export type HealthOut = z.infer<typeof HealthOutSchema>;

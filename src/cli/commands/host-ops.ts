@@ -13,8 +13,8 @@ import {
   type HostProbeOut,
   type SignatureOut,
 } from '../../api/schemas/operator.js';
-import { ApiClient, seg } from '../client.js';
-import { group, wantsJson, type GlobalOptions } from '../context.js';
+import { seg, type ApiClient } from '../client.js';
+import { clientWithTimeout, group, wantsJson, type GlobalOptions } from '../context.js';
 import { keyValues, print, printJson, shortTime } from '../output.js';
 
 /** Seconds to wait for commands that change hardware (fence confirms for up to ~30 s; VM reboot waits for the guest). */
@@ -29,7 +29,7 @@ export function driverClient(cmd: Command, defaultSeconds: number): ApiClient {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   const source = root.getOptionValueSource('timeout');
   const seconds = source === undefined || source === 'default' ? defaultSeconds : g.timeout;
-  return new ApiClient(g.api, { timeoutMs: seconds * 1000 });
+  return clientWithTimeout(cmd, seconds * 1000);
 }
 
 export const timeoutHelp = (seconds: number | string): string =>

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type ApiApp } from '../../../src/api/app.js';
-import { run } from './run-cli.js';
+import { run, setCliToken } from './run-cli.js';
+import { tokenFor } from '../api/auth-helper.js';
+import { defaultApiAccess } from '../../../src/api/schemas/api-access.js';
 import { FakeController, hostSpec, vmSpec } from '../api/fake-controller.js';
 
 
@@ -33,8 +35,9 @@ describe('3rc CLI', () => {
     await controller.addHost(hostSpec('hv1', '52:54:00:00:00:01'), 'test');
     await controller.addHost(hostSpec('spare1', '52:54:00:00:00:09', 'spare'), 'test');
     await controller.addVm(vmSpec('web1', 'hv1', '6f1c7c6e-2b1a-4c47-9a53-0d6a3b0e1a01'), 'test');
-    app = buildApp({ controller });
+    app = buildApp({ controller, access: { allow: { ...defaultApiAccess().allow, secretRefs: ['bmc-lab'] } } });
     api = await app.listen({ host: '127.0.0.1', port: 0 });
+    setCliToken(await tokenFor(controller.store, 'admin', 'cli-test'));
   });
   after(async () => {
     await app.close();
@@ -71,7 +74,7 @@ describe('3rc CLI', () => {
     assert.equal(rec?.bmc?.port, 623);
     assert.equal((await controller.store.listAudit(1))[0]?.actor, 'cli-test');
 
-    const audits = (await controller.store.listAudit()).length;
+    const audits = (await controller.store.listAudit()).length; // a usage error sends nothing: not even a refused request
     const bad = await run(['host', 'add', '--name', 'hv3', '--mac', 'zz', '--ip', '10.0.0.13', '--hypervisor-uri', 'qemu:///system', '--cores', '4', '--ram-gb', '8', '--disk-tb', '1', '--bmc-address', '10.0.1.13'], api);
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.split('\n').filter(Boolean).length, 1, bad.stderr);

@@ -14,7 +14,9 @@ import { group } from '../../../src/cli/context.js';
 import { CHANGE_TIMEOUT_S, driverClient } from '../../../src/cli/commands/host-ops.js';
 import { vmProbeText } from '../../../src/cli/commands/vm-ops.js';
 import { buildProgram } from '../../../src/cli/main.js';
-import { run } from './run-cli.js';
+import { run, setCliToken } from './run-cli.js';
+import { tokenFor } from '../api/auth-helper.js';
+import { defaultApiAccess } from '../../../src/api/schemas/api-access.js';
 import { FakeController, hostSpec, vmSpec } from '../api/fake-controller.js';
 
 
@@ -28,8 +30,9 @@ describe('3rc operator commands', () => {
     await controller.addHost(hostSpec('hv1', '52:54:00:00:00:01'), 'test');
     await controller.addHost(hostSpec('spare1', '52:54:00:00:00:09', 'spare'), 'test');
     await controller.addVm(vmSpec('web1', 'hv1', '6f1c7c6e-2b1a-4c47-9a53-0d6a3b0e1a01'), 'test');
-    app = buildApp({ controller });
+    app = buildApp({ controller, access: { allow: { ...defaultApiAccess().allow, secretRefs: ['bmc-lab'] } } });
     api = await app.listen({ host: '127.0.0.1', port: 0 });
+    setCliToken(await tokenFor(controller.store, 'admin', 'cli-test'));
   });
   after(async () => app.close());
 
