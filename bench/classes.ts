@@ -7,6 +7,10 @@
  * A script is a list of steps at offsets from the injection: `fault` steps break something (their
  * outage is measured), `fix` steps are the world healing or a technician's repair (a network
  * partition heals, a dead BMC is replaced). Commands use the fault language of src/env/sim/world.ts.
+ *
+ * Most classes are judged on recovery time. The `no-harm` classes break nothing the users see
+ * (only the controller's view is cut): their criterion is that the controller takes no
+ * destructive action on what still serves and every incident closes by itself after the heal.
  */
 import type { Random } from '../src/env/sim/index.js';
 
@@ -24,6 +28,8 @@ export const CLASS_NAMES = [
   'host-and-bmc-dead',
   'host-flapping',
   'correlated',
+  'controller-partition',
+  'peer-reachable-partition',
 ] as const;
 export type ClassName = (typeof CLASS_NAMES)[number];
 
@@ -41,10 +47,14 @@ export interface Plan {
   steps: Step[];
 }
 
+/** How a class is judged: its recovery time, or doing no harm (see the header). */
+export type Criterion = 'recovery' | 'no-harm';
+
 export interface CrashClass {
   name: ClassName;
-  /** What it hits: one VM, or `hosts(random)` hosts (each carrying VMs). */
-  target: 'vm' | 'host';
+  /** What it hits: one VM, `hosts(random)` hosts (each carrying VMs), or the controller's own network. */
+  target: 'vm' | 'host' | 'controller';
+  criterion: Criterion;
   hosts?: (random: Random) => number;
   /** One line for the report. */
   summary: string;
@@ -62,9 +72,24 @@ export const FAULT_TIMINGS = {
   flapGap: { min: 240, max: 720 },
   /** Correlated failure: hosts hit at once (uniform integer). */
   correlatedHosts: { min: 2, max: 4 },
+  /** A cut that leaves every user's path alone (controller's own network, one host's path to it): uniform. */
+  controllerCut: { min: 120, max: 1800 },
 } as const;
 
 const one = (line: string): Plan => ({ variant: 'single', steps: [{ offset: 0, kind: 'fault', lines: [line] }] });
+
+/** A cut and its heal `FAULT_TIMINGS.controllerCut` later; the variant says how long, by 5 minutes. */
+function cutThenHeal(random: Random, cut: string, heal: string): Plan {
+  const seconds = Math.round(random.uniform(FAULT_TIMINGS.controllerCut.min, FAULT_TIMINGS.controllerCut.max));
+  const bucket = Math.floor(seconds / 300) * 5;
+  return {
+    variant: `${bucket}-${bucket + 5} min`,
+    steps: [
+      { offset: 0, kind: 'fault', lines: [cut] },
+      { offset: seconds, kind: 'fix', lines: [heal] },
+    ],
+  };
+}
 
 function lognormal(random: Random, d: { mean: number; sd: number }): number {
   return Math.round(random.lognormalMeanSd(d.mean, d.sd));
@@ -78,18 +103,19 @@ function weighted<T extends string>(random: Random, options: ReadonlyArray<reado
 }
 
 export const CLASSES: readonly CrashClass[] = [
-  { name: 'vm-panic', target: 'vm', summary: 'guest kernel panic (domain crashed)', plan: (_r, [vm]) => one(`vm ${vm} panic`) },
-  { name: 'vm-hang', target: 'vm', summary: 'guest hung: domain running, no heartbeat', plan: (_r, [vm]) => one(`vm ${vm} hang`) },
-  { name: 'vm-service', target: 'vm', summary: 'service dead, guest fine', plan: (_r, [vm]) => one(`vm ${vm} service-dead`) },
-  { name: 'hypervisor-crash', target: 'host', summary: 'libvirtd dies, guests keep running', plan: (_r, [h]) => one(`hypervisor ${h} crash`) },
-  { name: 'host-overload', target: 'host', summary: 'load / swap storm: host stops answering until power cycled', plan: (_r, [h]) => one(`host ${h} overload`) },
-  { name: 'host-shutdown', target: 'host', summary: 'clean OS shutdown, then power off', plan: (_r, [h]) => one(`host ${h} shutdown`) },
-  { name: 'host-power-loss', target: 'host', summary: 'chassis power lost, BMC answers (standby power)', plan: (_r, [h]) => one(`host ${h} power-loss`) },
-  { name: 'host-hang', target: 'host', summary: 'kernel hang: nothing answers, guests frozen', plan: (_r, [h]) => one(`host ${h} hang`) },
-  { name: 'host-destructive', target: 'host', summary: '/boot destroyed: only a PXE reinstall repairs it', plan: (_r, [h]) => one(`host ${h} destroy-boot`) },
+  { name: 'vm-panic', target: 'vm', criterion: 'recovery', summary: 'guest kernel panic (domain crashed)', plan: (_r, [vm]) => one(`vm ${vm} panic`) },
+  { name: 'vm-hang', target: 'vm', criterion: 'recovery', summary: 'guest hung: domain running, no heartbeat', plan: (_r, [vm]) => one(`vm ${vm} hang`) },
+  { name: 'vm-service', target: 'vm', criterion: 'recovery', summary: 'service dead, guest fine', plan: (_r, [vm]) => one(`vm ${vm} service-dead`) },
+  { name: 'hypervisor-crash', target: 'host', criterion: 'recovery', summary: 'libvirtd dies, guests keep running', plan: (_r, [h]) => one(`hypervisor ${h} crash`) },
+  { name: 'host-overload', target: 'host', criterion: 'recovery', summary: 'load / swap storm: host stops answering until power cycled', plan: (_r, [h]) => one(`host ${h} overload`) },
+  { name: 'host-shutdown', target: 'host', criterion: 'recovery', summary: 'clean OS shutdown, then power off', plan: (_r, [h]) => one(`host ${h} shutdown`) },
+  { name: 'host-power-loss', target: 'host', criterion: 'recovery', summary: 'chassis power lost, BMC answers (standby power)', plan: (_r, [h]) => one(`host ${h} power-loss`) },
+  { name: 'host-hang', target: 'host', criterion: 'recovery', summary: 'kernel hang: nothing answers, guests frozen', plan: (_r, [h]) => one(`host ${h} hang`) },
+  { name: 'host-destructive', target: 'host', criterion: 'recovery', summary: '/boot destroyed: only a PXE reinstall repairs it', plan: (_r, [h]) => one(`host ${h} destroy-boot`) },
   {
     name: 'host-partition',
     target: 'host',
+    criterion: 'recovery',
     summary: 'network cut between controller and host; host and guests keep running (fencing required)',
     plan: (random, [h]) => ({
       variant: 'single',
@@ -102,6 +128,7 @@ export const CLASSES: readonly CrashClass[] = [
   {
     name: 'host-and-bmc-dead',
     target: 'host',
+    criterion: 'recovery',
     summary: 'BMC dead together with the host (power fails with the BMC, or hang / partition with a dead BMC)',
     plan: (random, [h]) => {
       const variant = weighted(random, [['power', 0.6], ['hang', 0.2], ['partition', 0.2]] as const);
@@ -119,6 +146,7 @@ export const CLASSES: readonly CrashClass[] = [
   {
     name: 'host-flapping',
     target: 'host',
+    criterion: 'recovery',
     summary: 'host hangs again every few minutes after each repair (flap damping)',
     plan: (random, [h]) => {
       const count = random.int(FAULT_TIMINGS.flapCount.min, FAULT_TIMINGS.flapCount.max);
@@ -134,6 +162,7 @@ export const CLASSES: readonly CrashClass[] = [
   {
     name: 'correlated',
     target: 'host',
+    criterion: 'recovery',
     hosts: (random) => random.int(FAULT_TIMINGS.correlatedHosts.min, FAULT_TIMINGS.correlatedHosts.max),
     summary: 'several hosts at once (PDU trip, shared kernel bug, top-of-rack switch): spare pool contention',
     plan: (random, hosts) => {
@@ -144,6 +173,20 @@ export const CLASSES: readonly CrashClass[] = [
       }
       return { variant: `${variant} x${hosts.length}`, steps };
     },
+  },
+  {
+    name: 'controller-partition',
+    target: 'controller',
+    criterion: 'no-harm',
+    summary: "the controller's own network is cut from every host and BMC for 2-30 min; hosts, guests and BMCs are fine and keep serving",
+    plan: (random) => cutThenHeal(random, 'controller partition', 'controller heal'),
+  },
+  {
+    name: 'peer-reachable-partition',
+    target: 'host',
+    criterion: 'no-harm',
+    summary: 'one host cut off from the controller for 2-30 min; it, its guests and its peers still reach each other and keep serving',
+    plan: (random, [h]) => cutThenHeal(random, `host ${h} partition`, `host ${h} heal-partition`),
   },
 ];
 

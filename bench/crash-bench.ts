@@ -183,7 +183,8 @@ function summaryLine(r: BenchResult): string {
   return (
     `bench: ${r.injections} injections (seed ${r.seed}) in ${r.wallSeconds} s: recovery mean ${o.mean} s, p99 ${o.p99} s, max ${o.max} s, ` +
     `${round2(o.under600 * 100)} % under 600 s; overhead p50 ${o.overheadStats.p50} s, p99 ${o.overheadStats.p99} s; ` +
-    `violations: ${v.vmOnTwoHosts} VM on two hosts, ${v.actionsOnHealthy} actions on healthy, ${v.lostIncidents} lost\n`
+    `violations: ${v.vmOnTwoHosts} VM on two hosts, ${v.actionsOnHealthy} actions on healthy, ${v.lostIncidents} lost; ` +
+    `harm: ${r.harm.harmfulActions} harmful actions, ${r.harm.unneededVmRestarts} unneeded VM restarts\n`
   );
 }
 

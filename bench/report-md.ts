@@ -1,4 +1,5 @@
 /** The bench's Markdown report, written next to result.json from the same numbers. */
+import { HARM_REASONS } from './harm.js';
 import { LIMIT_SECONDS, REFERENCE, type BenchResult, type ClassResult } from './result.js';
 
 const n1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
@@ -9,6 +10,41 @@ function rungs(c: ClassResult): string {
     .sort((a, b) => b[1] - a[1])
     .map(([r, k]) => `${r} ${k}`)
     .join(', ');
+}
+
+function reasons(byReason: Record<string, number>): string {
+  const parts = HARM_REASONS.filter((k) => (byReason[k] ?? 0) > 0).map((k) => `${k} ${byReason[k]}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+/** Do no harm: what the controller broke that still served its users (bench/harm.ts). */
+function renderHarm(L: string[], r: BenchResult): void {
+  const h = r.harm;
+  L.push('## Do no harm', '');
+  L.push(
+    'Judged from the users\' side (the world\'s `serving`, not the controller\'s view): a destructive action (rung table) on a host whose ' +
+      'guests still served, on a host that served (only cut off from the controller), a reinstall of an intact installation, an action on a ' +
+      'serving VM, a domain started while another copy served. Unneeded VM restarts: serving VMs such actions killed. User downtime: ' +
+      'VM-seconds not serving. Goal: 0 harmful actions.',
+    '',
+  );
+  L.push('| class | n | harmful actions | why | unneeded VM restarts | user downtime (VM-s) | per injection (s) | harmless | closed by itself |');
+  L.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of r.classes) {
+    const k = c.harm;
+    const name = c.criterion === 'no-harm' ? `${c.name} *` : c.name;
+    L.push(`| ${name} | ${c.n} | ${k.harmfulActions} | ${reasons(k.byReason)} | ${k.unneededVmRestarts} | ${n1(k.userDownSeconds)} | ${n1(k.userDownPerInjection)} | ${k.harmless} | ${k.closedByItself} |`);
+  }
+  const u = h.unattributed;
+  L.push(`| (no open injection) | | ${u.harmfulActions} | ${reasons(u.byReason)} | ${u.unneededVmRestarts} | ${n1(u.userDownSeconds)} | | | |`);
+  L.push(`| **all** | ${r.injections} | ${h.harmfulActions} | ${reasons(h.byReason)} | ${h.unneededVmRestarts} | ${n1(h.userDownSeconds)} | | | |`);
+  L.push('');
+  if (h.examples.length > 0) {
+    L.push('First harmful actions:', '', '| t (s) | why | target | action | injection (class) |', '| ---: | --- | --- | --- | --- |');
+    const t0 = Date.UTC(2026, 0, 1);
+    for (const e of h.examples) L.push(`| ${n1((e.at - t0) / 1000)} | ${e.reason} | ${e.target} | ${e.detail} | ${e.injection ?? '-'} (${e.cls ?? '-'}) |`);
+    L.push('');
+  }
 }
 
 export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: string; prefix: string }): string {
@@ -28,11 +64,16 @@ export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: st
   for (const g of r.goals) L.push(`| ${g.goal} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`);
   L.push('');
   L.push('## Recovery time per class (seconds)', '');
-  L.push('From the injection to the moment every affected VM answers its probes again (service restored).', '');
+  L.push(
+    'From the injection to the moment every affected VM answers its probes again (service restored). The no-harm classes (marked *) ' +
+      'are judged by the harm table below, not by this time (for them it is the cut itself); **all** leaves them out.',
+    '',
+  );
   L.push(`| class | n | mean | sd | p50 | p95 | p99 | max | under ${LIMIT_SECONDS} s | overhead p50 | overhead p99 | not recovered |`);
   L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of r.classes) {
-    L.push(`| ${c.name} | ${c.n} | ${n1(c.mean)} | ${n1(c.sd)} | ${n1(c.p50)} | ${n1(c.p95)} | ${n1(c.p99)} | ${n1(c.max)} | ${pct(c.under600)} | ${n1(c.overhead.p50)} | ${n1(c.overhead.p99)} | ${c.notRecovered} |`);
+    const name = c.criterion === 'no-harm' ? `${c.name} *` : c.name;
+    L.push(`| ${name} | ${c.n} | ${n1(c.mean)} | ${n1(c.sd)} | ${n1(c.p50)} | ${n1(c.p95)} | ${n1(c.p99)} | ${n1(c.max)} | ${pct(c.under600)} | ${n1(c.overhead.p50)} | ${n1(c.overhead.p99)} | ${c.notRecovered} |`);
   }
   const o = r.overall;
   L.push(`| **all** | ${o.n} | ${n1(o.mean)} | ${n1(o.sd)} | ${n1(o.p50)} | ${n1(o.p95)} | ${n1(o.p99)} | ${n1(o.max)} | ${pct(o.under600)} | ${n1(o.overheadStats.p50)} | ${n1(o.overheadStats.p99)} | ${o.notRecovered} |`);
@@ -62,6 +103,7 @@ export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: st
     L.push(`| ${c.name} | ${rungs(c)} | ${c.wastedRungs} | ${c.wastedPerInjection} | ${c.operatorActions} | ${variants} |`);
   }
   L.push('');
+  renderHarm(L, r);
   L.push('## Safety', '');
   const v = r.violations;
   const lost = r.violationDetails.lost;

@@ -7,11 +7,15 @@
  *     violations: { vmOnTwoHosts, actionsOnHealthy, lostIncidents },
  *     ...extras }
  *
+ * `overall` covers the classes judged on recovery time; the no-harm classes (classes.ts) are judged
+ * by their `harm` (per class) and the top-level `harm` counts every class.
+ *
  * Seconds everywhere, `under600` a fraction of the class's injections (one never recovered counts
  * as not under 600 s; mean / sd / percentiles are over the recovered ones). Everything but
  * `wallSeconds` (and `scale`, wall-clock measurements) depends only on the seed and the options.
  */
-import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, type ClassName } from './classes.js';
+import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, crashClass, type ClassName, type Criterion } from './classes.js';
+import { addHarmTally, emptyHarmTally, type HarmEvent, type HarmTally } from './harm.js';
 import type { InjectionOutcome, RunOutcome } from './shards.js';
 import { round, shareBelow, summarize, type Summary } from './stats.js';
 import type { SafetyEvent } from './tracker.js';
@@ -41,6 +45,24 @@ export interface ClassResult extends Summary {
   wastedPerInjection: number;
   operatorActions: number;
   variants: Record<string, number>;
+  criterion: Criterion;
+  harm: ClassHarm;
+}
+
+/** Harm per class (harm.ts): totals, and how many injections did no harm at all. */
+export interface ClassHarm extends HarmTally {
+  harmfulPerInjection: number;
+  userDownPerInjection: number;
+  /** Injections with no harmful action and no unneeded VM restart. */
+  harmless: number;
+  /** Harmless, recovered, and no operator action: closed by itself (the no-harm classes' criterion). */
+  closedByItself: number;
+}
+
+export interface HarmSummary extends HarmTally {
+  /** Harm on targets no open injection held (included in the totals). */
+  unattributed: HarmTally;
+  examples: HarmEvent[];
 }
 
 export interface BenchResult {
@@ -50,6 +72,7 @@ export interface BenchResult {
   classes: ClassResult[];
   overall: Summary & { under600: number; overheadStats: Summary; notRecovered: number };
   violations: { vmOnTwoHosts: number; actionsOnHealthy: number; lostIncidents: number };
+  harm: HarmSummary;
   violationDetails: {
     lost: { notRecovered: number; openAtEnd: string[]; missingInStore: string[] };
     examples: SafetyEvent[];
@@ -99,14 +122,48 @@ function classResult(name: ClassName, list: InjectionOutcome[]): ClassResult {
     wastedPerInjection: list.length ? round(wasted / list.length, 3) : 0,
     operatorActions: list.reduce((n, i) => n + i.result!.operatorActions, 0),
     variants: sortedCounts(list.map((i) => i.variant)),
+    criterion: crashClass(name).criterion,
+    harm: classHarm(list),
   };
+}
+
+function classHarm(list: InjectionOutcome[]): ClassHarm {
+  const total = emptyHarmTally();
+  let harmless = 0;
+  let closedByItself = 0;
+  for (const i of list) {
+    const harm = i.harm ?? emptyHarmTally();
+    addHarmTally(total, harm);
+    if (harm.harmfulActions > 0 || harm.unneededVmRestarts > 0) continue;
+    harmless++;
+    if (i.result!.recovery !== null && i.result!.operatorActions === 0) closedByItself++;
+  }
+  const n = list.length || 1;
+  return {
+    ...total,
+    userDownSeconds: round(total.userDownSeconds, 1),
+    harmfulPerInjection: round(total.harmfulActions / n, 3),
+    userDownPerInjection: round(total.userDownSeconds / n, 1),
+    harmless,
+    closedByItself,
+  };
+}
+
+function harmSummary(run: RunLike): HarmSummary {
+  const total = emptyHarmTally();
+  for (const i of run.injections) if (i.harm) addHarmTally(total, i.harm);
+  const loose = run.tracker.unattributedHarm ?? emptyHarmTally();
+  addHarmTally(total, loose);
+  const unattributed = { ...loose, userDownSeconds: round(loose.userDownSeconds, 1) };
+  return { ...total, userDownSeconds: round(total.userDownSeconds, 1), unattributed, examples: (run.tracker.harmEvents ?? []).slice(0, 20) };
 }
 
 export function buildResult(run: RunLike): BenchResult {
   const byClass = new Map<ClassName, InjectionOutcome[]>(CLASS_NAMES.map((c) => [c, []]));
   for (const inj of run.injections) byClass.get(inj.cls)!.push(inj);
   const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!));
-  const all = run.injections.map((i) => i.result!);
+  // Recovery time is the criterion of most classes only: the no-harm ones stay out of `overall`.
+  const all = run.injections.filter((i) => crashClass(i.cls).criterion === 'recovery').map((i) => i.result!);
   const recovery = all.map((r) => r.recovery).filter((x): x is number => x !== null);
   const overhead = all.map((r) => r.overhead).filter((x): x is number => x !== null);
   const notRecovered = all.length - recovery.length;
@@ -126,6 +183,7 @@ export function buildResult(run: RunLike): BenchResult {
       notRecovered,
     },
     violations: { vmOnTwoHosts: t.vmOnTwoHosts, actionsOnHealthy: t.actionsOnHealthy, lostIncidents },
+    harm: harmSummary(run),
     violationDetails: {
       lost: { notRecovered, openAtEnd: run.openAtEnd, missingInStore: run.missingInStore },
       examples: t.safety.slice(0, 20),
@@ -178,6 +236,16 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   for (const [name, limit] of [['host-overload', 181], ['host-shutdown', 181], ['host-destructive', 542]] as const) {
     const c = cls(name);
     if (c) goals.push({ goal: `${name} mean recovery below ${limit} s`, value: `${c.mean} s`, met: c.recovered === c.n && c.mean < limit });
+  }
+  const h = r.harm;
+  goals.push({
+    goal: 'do no harm: 0 destructive actions on a target that still served',
+    value: `${h.harmfulActions} harmful actions, ${h.unneededVmRestarts} unneeded VM restarts`,
+    met: h.harmfulActions === 0 && h.unneededVmRestarts === 0,
+  });
+  for (const c of r.classes) {
+    if (c.criterion !== 'no-harm') continue;
+    goals.push({ goal: `${c.name}: every injection harmless and closed by itself after the heal`, value: `${c.harm.closedByItself} of ${c.n}`, met: c.harm.closedByItself === c.n });
   }
   const o = r.overall.overheadStats;
   goals.push({ goal: 'controller overhead median <= 20 s, p99 <= 60 s', value: `p50 ${o.p50} s, p99 ${o.p99} s`, met: o.p50 <= 20 && o.p99 <= 60 });

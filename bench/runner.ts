@@ -13,6 +13,7 @@ import { buildSimRack } from '../src/sim-rack/index.js';
 import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
 import { buildCluster } from './cluster.js';
 import { apportion } from './stats.js';
+import { emptyHarmTally } from './harm.js';
 import { Tracker, type Injection } from './tracker.js';
 
 export type Mix = Partial<Record<ClassName, number>>;
@@ -101,7 +102,12 @@ export function injectionDeck(mix: Mix, total: number, random: Random): ClassNam
 export async function runBench(config: BenchConfig): Promise<BenchRun> {
   const wallStart = performance.now();
   const root = new Random(`3rc-bench/${config.seed}`);
-  const { hosts, vms } = buildCluster(config, root.fork('cluster'));
+  const cluster = buildCluster(config, root.fork('cluster'));
+  const vms = cluster.vms;
+  // The world's storage-lease watchdog is declared on every host (the controller self-fences only
+  // hosts that declare one: do no harm).
+  const watchdogSeconds = config.watchdogSeconds;
+  const hosts = watchdogSeconds === null ? cluster.hosts : cluster.hosts.map((h) => ({ ...h, watchdog: { kind: 'sanlock' as const, leaseTimeoutSeconds: watchdogSeconds } }));
   const { clock, world, store, policy, controller } = await buildSimRack({
     hosts,
     vms,
@@ -162,6 +168,7 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
     const inj: Injection = {
       index, cls: cls.name, variant: plan.variant, at, targets, hosts: cls.target === 'host' ? targets : [], plan, steps: [],
       scriptDone: false, lastFaultAt: at + lastFault * 1000, repairedAt: new Map(), operatorActions: 0, finalizedAt: null, result: null,
+      harm: emptyHarmTally(),
     };
     tracker.begin(inj);
     const apply = (line: string) => world.applyFault(parseFaultCommand(line));
@@ -177,7 +184,10 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
   // An injection still open this long is closed as never recovered, so a run always ends.
   const giveUp = (): void => {
     const limit = clock.now() - config.giveUpSeconds * 1000;
-    for (const inj of [...tracker.open]) if (inj.at < limit) tracker.finalize(inj, clock.now());
+    for (const inj of [...tracker.open]) {
+      if (inj.at < limit) tracker.finalize(inj, clock.now());
+      else tracker.maybeFinalize(inj); // time-bound waits (a controller cut's settle) end here too
+    }
     if (issued < deck.length || tracker.open.size > 0) clock.setTimeout(giveUp, 600_000);
   };
   clock.setTimeout(giveUp, 600_000);
@@ -190,6 +200,7 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
   const stopping = controller.stop();
   await clock.advanceBy(30_000);
   await stopping;
+  tracker.harm.close(clock.now());
 
   const open = await store.listIncidents({ open: true });
   const stored = new Set((await store.listIncidents()).map((i) => i.id));
@@ -215,7 +226,9 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
  * host is healthy and free. A host: it answers, carries at least one VM, and none of its VMs is
  * down. Null when there is none right now (the injection waits 15 s and tries again).
  */
-function pickTargets(tracker: Tracker, controller: Controller, kind: 'vm' | 'host', count: number, random: Random): string[] | null {
+function pickTargets(tracker: Tracker, controller: Controller, kind: 'vm' | 'host' | 'controller', count: number, random: Random): string[] | null {
+  // The controller's own network: one cut at a time (it has no target of its own).
+  if (kind === 'controller') return [...tracker.open].some((i) => i.cls === 'controller-partition') ? null : [];
   const healthy = (id: TargetId) => tracker.phase(id) === 'healthy' && controller.targetStatus(id)?.phase === 'healthy';
   if (kind === 'vm') {
     const candidates: string[] = [];
@@ -277,8 +290,8 @@ class Operator {
     if (!status || (status.phase !== 'quarantined' && status.phase !== 'awaiting-operator')) return;
     const name = status.name;
     const inj = id.startsWith('host:') ? this.tracker.busyHosts.get(name) : this.tracker.busyVms.get(name);
-    if (inj && !inj.scriptDone) {
-      // The fault is still there: come back later.
+    if ((inj && !inj.scriptDone) || this.world.controllerPartitioned) {
+      // The fault is still there (or nobody reaches anything from the controller): come back later.
       this.scheduled.add(id);
       this.clock.setTimeout(() => this.visit(id), 300_000);
       return;

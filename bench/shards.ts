@@ -12,6 +12,7 @@ import type { Policy } from '../src/core/policy.js';
 import type { ClassName } from './classes.js';
 import { runBench, type BenchConfig, type BenchRun } from './runner.js';
 import { apportion } from './stats.js';
+import { addHarmTally, emptyHarmTally, type HarmEvent, type HarmTally } from './harm.js';
 import type { InjectionResult, SafetyEvent } from './tracker.js';
 
 /** What the result, report and plot read of one injection. */
@@ -22,6 +23,8 @@ export interface InjectionOutcome {
   /** Host classes: the hosts it broke. */
   hosts: string[];
   result: InjectionResult | null;
+  /** What the controller broke that still served, on this injection's targets (harm.ts; absent: none). */
+  harm?: HarmTally;
 }
 
 /** The referee's counters the result reads. */
@@ -31,6 +34,9 @@ export interface RefereeCounters {
   actionsOnBootingVm: number;
   safety: SafetyEvent[];
   openedIncidents: ReadonlySet<string>;
+  /** Harm on targets no open injection held, and the first harm events (absent: none). */
+  unattributedHarm?: HarmTally;
+  harmEvents?: HarmEvent[];
 }
 
 /** A finished run, one shard or several merged: plain data (it crosses threads). */
@@ -68,12 +74,14 @@ export function outcomeOf(run: BenchRun, shards = 1): RunOutcome {
   return {
     config,
     policy: run.policy,
-    injections: run.injections.map((i) => ({ index: i.index, cls: i.cls, variant: i.variant, hosts: i.hosts, result: i.result })),
+    injections: run.injections.map((i) => ({ index: i.index, cls: i.cls, variant: i.variant, hosts: i.hosts, result: i.result, harm: i.harm })),
     tracker: {
       vmOnTwoHosts: t.vmOnTwoHosts,
       actionsOnHealthy: t.actionsOnHealthy,
       actionsOnBootingVm: t.actionsOnBootingVm,
       safety: [...t.safety],
+      unattributedHarm: t.unattributedHarm,
+      harmEvents: [...t.harmEvents],
       openedIncidents: new Set(t.openedIncidents),
     },
     openAtEnd: run.openAtEnd,
@@ -127,6 +135,8 @@ export async function runSharded(config: BenchConfig, opts: ShardOptions): Promi
 export function mergeOutcomes(config: BenchConfig, outcomes: readonly RunOutcome[], wallSeconds: number): RunOutcome {
   const injections: InjectionOutcome[] = [];
   const safety: SafetyEvent[] = [];
+  const harmEvents: HarmEvent[] = [];
+  const unattributedHarm = emptyHarmTally();
   const opened = new Set<string>();
   const sum = (f: (o: RunOutcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
   const tagged = (id: string, shard: number) => `shard${shard + 1}/${id}`;
@@ -135,6 +145,8 @@ export function mergeOutcomes(config: BenchConfig, outcomes: readonly RunOutcome
     for (const i of o.injections) injections.push({ ...i, index: base + i.index });
     for (const s of o.tracker.safety) safety.push({ ...s, injection: s.injection === null ? null : base + s.injection, target: tagged(s.target, shard) });
     for (const id of o.tracker.openedIncidents) opened.add(tagged(id, shard));
+    for (const h of o.tracker.harmEvents ?? []) harmEvents.push({ ...h, injection: h.injection === null ? null : base + h.injection, target: tagged(h.target, shard) });
+    if (o.tracker.unattributedHarm) addHarmTally(unattributedHarm, o.tracker.unattributedHarm);
   });
   return {
     config,
@@ -146,6 +158,8 @@ export function mergeOutcomes(config: BenchConfig, outcomes: readonly RunOutcome
       actionsOnBootingVm: sum((o) => o.tracker.actionsOnBootingVm),
       safety,
       openedIncidents: opened,
+      unattributedHarm,
+      harmEvents,
     },
     openAtEnd: outcomes.flatMap((o, shard) => o.openAtEnd.map((id) => tagged(id, shard))),
     missingInStore: outcomes.flatMap((o, shard) => o.missingInStore.map((id) => tagged(id, shard))),

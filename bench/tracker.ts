@@ -13,12 +13,14 @@
  *   from the step to the start of the last action that could have restored the last VM.
  * - safety: a VM with two live copies (checked whenever a domain starts), an action requested on
  *   a target that was healthy in the world at that moment, incidents never closed.
+ * - harm, from the users' point of view (what still served): harm.ts, fed from here.
  */
 import type { ControllerEvent } from '../src/controller/index.js';
 import { rungName } from '../src/core/rungs.js';
 import type { TargetId, TargetPhase } from '../src/core/types.js';
 import type { World, WorldEvent } from '../src/env/sim/index.js';
 import type { ClassName, Plan } from './classes.js';
+import { HarmReferee, type HarmEvent, type HarmOwner, type HarmTally } from './harm.js';
 
 export interface ActionRec {
   id: string;
@@ -28,6 +30,8 @@ export interface ActionRec {
   rung: number;
   requestedAt: number;
   ok: boolean | null;
+  /** The safety gate held it (nothing was done); a later request with the same id is judged again. */
+  held?: boolean;
 }
 
 export interface AffectedVm {
@@ -72,6 +76,8 @@ export interface Injection {
   operatorActions: number;
   finalizedAt: number | null;
   result: InjectionResult | null;
+  /** What the controller broke that still served, while this injection held the target (harm.ts). */
+  harm: HarmTally;
 }
 
 export interface SafetyEvent {
@@ -82,6 +88,9 @@ export interface SafetyEvent {
   injection: number | null;
   cls: ClassName | null;
 }
+
+/** A cut of the controller's network waits this long at most after its heal for the rack to settle. */
+const RACK_SETTLE_MS = 30 * 60_000;
 
 export class Tracker {
   readonly injections: Injection[] = [];
@@ -105,12 +114,39 @@ export class Tracker {
   actionsOnBootingVm = 0;
   private readonly doubled = new Set<string>();
   private readonly hostList: string[];
+  /**
+   * An open cut of the controller's own network: it answers for whatever no other injection holds,
+   * and stays open until the controller sees every target healthy again (its incidents closed), or
+   * RACK_SETTLE_MS after the heal (other injections' targets may stay down longer).
+   */
+  private rackWide: Injection | null = null;
+  /** The users'-view referee: harmful actions, unneeded VM restarts, downtime. */
+  readonly harm: HarmReferee;
   finalized = 0;
   /** Called when an injection is finalized (progress, scheduling). */
   onFinalized: (inj: Injection) => void = () => {};
 
   constructor(private readonly world: World) {
     this.hostList = world.hostNames();
+    this.harm = new HarmReferee(world, (target, host) => this.holder(target, host));
+  }
+
+  /** Harm on targets no open injection held (the result reads it as RefereeCounters). */
+  get unattributedHarm(): HarmTally {
+    return this.harm.unattributed;
+  }
+
+  get harmEvents(): HarmEvent[] {
+    return this.harm.events;
+  }
+
+  /** The open injection holding a target: the VM's own, else its host's, else a cut of the controller's network. */
+  private holder(target: TargetId, host: string | null): HarmOwner | null {
+    const name = target.slice(target.indexOf(':') + 1);
+    if (target.startsWith('host:')) return this.busyHosts.get(name) ?? this.rackWide;
+    // A VM's domain that just stopped is no longer live: its definition tells where it was.
+    const on = host ?? this.liveHostOf(name) ?? this.hostList.find((h) => this.world.domain(h, name) !== undefined) ?? null;
+    return this.busyVms.get(name) ?? (on === null ? null : this.busyHosts.get(on)) ?? this.rackWide;
   }
 
   // ---- the truth --------------------------------------------------------------------------
@@ -166,6 +202,7 @@ export class Tracker {
     this.injections.push(inj);
     this.open.add(inj);
     for (const h of inj.hosts) this.busyHosts.set(h, inj);
+    if (inj.plan.steps.some((s) => s.lines.some((l) => l.startsWith('controller ')))) this.rackWide = inj;
     if (inj.hosts.length === 0) for (const v of inj.targets) this.busyVms.set(v, inj);
   }
 
@@ -178,7 +215,10 @@ export class Tracker {
     for (const line of step.lines) {
       const [subject, name] = line.split(/\s+/);
       if (subject === 'vm') candidates.set(name!, this.liveHostOf(name!));
-      else if (name !== undefined) {
+      else if (subject === 'controller') {
+        // The controller's own network: every VM may stop answering it.
+        for (const h of this.hostList) for (const vm of this.liveVmsOn(h)) candidates.set(vm, h);
+      } else if (name !== undefined) {
         hosts.add(name);
         for (const vm of this.liveVmsOn(name)) candidates.set(vm, name);
       }
@@ -201,6 +241,7 @@ export class Tracker {
   }
 
   onWorldEvent(e: WorldEvent): void {
+    this.harm.onWorldEvent(e);
     const colon = e.target.indexOf(':');
     const name = e.target.slice(colon + 1);
     if (e.target.startsWith('vm:')) {
@@ -243,10 +284,13 @@ export class Tracker {
         else this.notHealthy.add(e.targetId);
         this.phases.set(e.targetId, e.to);
         if (e.to === 'healthy' && e.targetId.startsWith('host:')) this.hostHealthy_(e.targetId.slice(5), e.at);
+        if (e.to === 'healthy' && this.rackWide) this.maybeFinalize(this.rackWide);
         return;
       case 'action-done': {
         const rec = this.actionById.get(e.action.id);
         if (rec) rec.ok = e.result.outcome === 'ok';
+        if (rec && (e.result.outcome === 'held' || (e.result.outcome === 'blocked' && e.result.untouched === true))) this.actionHeld(rec);
+        this.harm.actionDone(e.action.id, e.result.outcome, e.result.outcome === 'blocked' && e.result.untouched === true);
         return;
       }
       case 'emitted': {
@@ -260,12 +304,20 @@ export class Tracker {
   }
 
   private actionRequested(target: TargetId, action: { id: string; incidentId: string; kind: string; rung: number }, at: number): void {
-    if (this.actionById.has(action.id)) return;
-    const rec: ActionRec = { id: action.id, incidentId: action.incidentId, targetId: target, kind: action.kind, rung: action.rung, requestedAt: at, ok: null };
-    this.actionById.set(action.id, rec);
-    let list = this.actionsByTarget.get(target);
-    if (!list) this.actionsByTarget.set(target, (list = []));
-    list.push(rec);
+    const known = this.actionById.get(action.id);
+    if (known && !known.held) return;
+    this.harm.actionRequested(target, action, at);
+    if (known) {
+      // Requested again after a hold: the same record, judged again now.
+      known.held = false;
+      known.requestedAt = at;
+    } else {
+      const rec: ActionRec = { id: action.id, incidentId: action.incidentId, targetId: target, kind: action.kind, rung: action.rung, requestedAt: at, ok: null };
+      this.actionById.set(action.id, rec);
+      let list = this.actionsByTarget.get(target);
+      if (!list) this.actionsByTarget.set(target, (list = []));
+      list.push(rec);
+    }
     if (action.kind === 'quarantine') return;
     const name = target.slice(target.indexOf(':') + 1);
     const healthy = target.startsWith('vm:') ? this.vmAnswers(name) : this.hostHealthy(name);
@@ -276,6 +328,15 @@ export class Tracker {
     this.actionsOnHealthy++;
     const inj = target.startsWith('vm:') ? (this.busyVms.get(name) ?? null) : (this.busyHosts.get(name) ?? null);
     this.safety.push({ kind: 'action-on-healthy', at, target, detail: `${action.kind} (rung ${action.rung}, ${action.id})`, injection: inj?.index ?? null, cls: inj?.cls ?? null });
+  }
+
+  /** A held action did nothing: it is no action on a healthy target (the request is withdrawn). */
+  private actionHeld(rec: ActionRec): void {
+    rec.held = true;
+    const i = this.safety.findIndex((v) => v.kind === 'action-on-healthy' && v.detail.endsWith(`, ${rec.id})`));
+    if (i < 0) return;
+    this.safety.splice(i, 1);
+    this.actionsOnHealthy--;
   }
 
   private hostHealthy_(host: string, at: number): void {
@@ -291,6 +352,7 @@ export class Tracker {
     if (inj.finalizedAt !== null || !inj.scriptDone) return;
     for (const s of inj.steps) if (s.pending > 0) return;
     for (const h of inj.hosts) if (!inj.repairedAt.has(h)) return;
+    if (inj === this.rackWide && this.notHealthy.size > 0 && this.world.clock.now() < inj.steps.at(-1)!.at + RACK_SETTLE_MS) return;
     this.finalize(inj, this.world.clock.now());
   }
 
@@ -298,6 +360,7 @@ export class Tracker {
   finalize(inj: Injection, at: number): void {
     inj.finalizedAt = at;
     this.open.delete(inj);
+    if (this.rackWide === inj) this.rackWide = null;
     for (const h of inj.hosts) if (this.busyHosts.get(h) === inj) this.busyHosts.delete(h);
     for (const [vm, owner] of [...this.busyVms]) if (owner === inj) this.busyVms.delete(vm);
     for (const s of inj.steps) {

@@ -148,6 +148,10 @@ export const SKIPPED: Partial<Record<ClassName, string>> = {
     'recovery rests on self-fencing by a storage-lease watchdog the lab hosts do not have, and the technician swaps the part ' +
     'after a log-normal 30 min (sd 15 min) of real time',
   'host-flapping': 'the host hangs again 3-4 times, 4-12 min apart: 10-40 min of real time per injection',
+  'controller-partition':
+    "needs the controller's own network cut from every lab host and BMC (a network namespace for the controller) for 2-30 min " +
+    'of real time; not expressed',
+  'peer-reachable-partition': 'as host-partition, for 2-30 min of real time; not expressed',
 };
 
 /** Variants of a covered class the lab cannot express, with the reason. */

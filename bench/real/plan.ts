@@ -50,6 +50,7 @@ export function drawRealPlan(opts: { n: number; seed: number | string; mix: Mix;
       continue;
     }
     const cls = crashClass(name);
+    if (cls.target === 'controller') continue; // never covered (lab-config.ts SKIPPED)
     // The same stream the sim bench uses for this injection (runner.ts: plans.fork(`injection-${i}`)).
     const random = plans.fork(`injection-${index}`);
     const count = cls.hosts?.(random) ?? 1;

@@ -67,6 +67,8 @@ export function defaultDemoInput(): ConfigFileInput {
       vms: VMS.map(vm),
     },
     demo: { crashEverySeconds: 45, seed: 1 },
+    // A local scraper reads the counters without a token; everything else needs one, as in production.
+    api: { metricsOpen: true },
     // The simulator never reads these; they show where a real lab's secrets would come from.
     secrets: { 'lab-bmc': { env: 'RRC_LAB_BMC_PASSWORD' }, 'lab-ssh': { env: 'RRC_LAB_SSH_KEY' } },
   };

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { resolveApiPaths } from '../api/access-paths.js';
 import { issueLines } from '../api/schemas/issues.js';
 import { resolvePolicy, type DeepPartial, type Policy } from '../core/policy.js';
 import { RrcError } from '../errors.js';
@@ -69,7 +70,7 @@ export function resolveConfig(raw: unknown, source: string, opts: LoadOptions = 
     source,
     // DATABASE_URL wins so the same file runs against SQLite in dev and PostgreSQL in CI.
     store: { url: nonEmpty(env.DATABASE_URL) ?? cfg.store.url ?? DEFAULT_STORE_URL },
-    api: { listen: cfg.api.listen },
+    api: resolveApiPaths(cfg.api, base),
     environment: { kind: cfg.environment.kind },
     probes: { ...cfg.probes },
     policy: resolvePolicy(cfg.policy as DeepPartial<Policy>),

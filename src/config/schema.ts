@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_POLICY, resolvePolicy, type DeepPartial, type Policy } from '../core/policy.js';
+import { apiAccessFields } from '../api/schemas/api-access.js';
 import { commandSchema, SECRET_REF_RE } from '../api/schemas/common.js';
 import { HostSpecSchema } from '../api/schemas/host.js';
 import { VmSpecSchema } from '../api/schemas/vm.js';
@@ -40,6 +41,22 @@ export const PolicyInputSchema = z.strictObject({
   selfFenceAfterSeconds: positive.nullable().optional(),
   hypervisorRestartCommand: commandSchema.optional(),
   hostRebootCommand: commandSchema.optional(),
+  safety: z
+    .strictObject({
+      peerWitnesses: z.int().min(0).optional(),
+      stormGuard: z
+        .strictObject({
+          share: z.number().gt(0).max(1).optional(),
+          minTargets: z.int().min(1).optional(),
+          windowSeconds: positive.optional(),
+        })
+        .optional(),
+      maxConcurrent: z
+        .strictObject({ fence: z.int().min(1).optional(), powerCycle: z.int().min(1).optional(), reinstall: z.int().min(1).optional() })
+        .optional(),
+      holdRecheckSeconds: positive.optional(),
+    })
+    .optional(),
 });
 
 // When Policy grows a field, this fails to compile until the config schema accepts it too.
@@ -162,7 +179,7 @@ export const ConfigFileSchema = z
         url: z.string().superRefine(checkStoreUrl).optional(),
       })
       .prefault({}),
-    api: z.strictObject({ listen: listenSchema.default(DEFAULT_LISTEN) }).prefault({}),
+    api: z.strictObject({ listen: listenSchema.default(DEFAULT_LISTEN), ...apiAccessFields }).prefault({}),
     environment: z.strictObject({ kind: z.enum(['sim', 'real']).default('sim') }).prefault({}),
     probes: z
       .strictObject({
@@ -204,6 +221,22 @@ export const ConfigFileSchema = z
     if (p.reinstallDeadlineSeconds >= p.rungs.reinstall.timeoutSeconds) {
       err(['policy', 'reinstallDeadlineSeconds'], `must be shorter than rungs.reinstall.timeoutSeconds (${p.rungs.reinstall.timeoutSeconds}) so a missed callback is reported with its last milestone`);
     }
+    // A self-fence wait that outlasts the rung would let the timed-out attempt and its retry overlap.
+    if (p.selfFenceAfterSeconds !== null && p.selfFenceAfterSeconds >= p.rungs['fence-migrate'].timeoutSeconds) {
+      err(
+        ['policy', 'selfFenceAfterSeconds'],
+        `policy.selfFenceAfterSeconds (${p.selfFenceAfterSeconds}) must be below policy.rungs.fence-migrate.timeoutSeconds (${p.rungs['fence-migrate'].timeoutSeconds})`,
+      );
+    }
+    cfg.inventory.hosts.forEach((h, i) => {
+      const lease = h.watchdog?.leaseTimeoutSeconds;
+      if (lease !== undefined && lease >= p.rungs['fence-migrate'].timeoutSeconds) {
+        err(
+          ['inventory', 'hosts', i, 'watchdog', 'leaseTimeoutSeconds'],
+          `the watchdog lease timeout of ${h.name} (${lease}) must be below policy.rungs.fence-migrate.timeoutSeconds (${p.rungs['fence-migrate'].timeoutSeconds})`,
+        );
+      }
+    });
     if (cfg.pxe !== null && cfg.environment.kind !== 'real') {
       err(['pxe'], 'boot services run with environment.kind real; the simulated rack models its own');
     }

@@ -2,6 +2,7 @@
 import type { Policy } from '../core/policy.js';
 import type { HostSpec, VmSpec } from '../core/types.js';
 import type { z } from 'zod';
+import type { ApiAccessConfig } from '../api/schemas/api-access.js';
 import type { PxeConfigSchema } from './schema.js';
 
 export type EnvironmentKind = 'sim' | 'real';
@@ -35,7 +36,8 @@ export interface ControllerConfig {
   /** The file the config came from, or DEMO_SOURCE. */
   source: string;
   store: { url: string };
-  api: { listen: string };
+  /** `listen` and the access keys (hostnames, TLS, tokens file, allow-lists; paths absolute after loading). */
+  api: { listen: string } & ApiAccessConfig;
   environment: { kind: EnvironmentKind };
   probes: ProbesConfig;
   policy: Policy;

@@ -11,15 +11,20 @@ import type { BootDevice, Env, Logger } from '../env/env.js';
 import { forEachLimited } from '../env/timing.js';
 import { errorText } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { ActionLocks } from './action-locks.js';
 import { ControllerEvents, type ControllerEvent } from './controller-events.js';
 import { ActionExecutor } from './executor.js';
+import { DEFAULT_FENCE_OPTIONS } from './fence.js';
+import { HostContact } from './host-contact.js';
 import { executorInventory, InventoryIndex } from './inventory.js';
 import { OperatorCommands } from './operator-commands.js';
 import type { ControllerOptions } from './options.js';
 import { Probing } from './probing.js';
+import { SafetyGate, SelfCheckRunner, StormGuard } from './safety/index.js';
 import { IncidentRecorder } from './recorder.js';
 import { SideWrites } from './side-writes.js';
 import { StaleCopyRemoval } from './stale-copies.js';
+import { StoreWrites } from './store-writes.js';
 import { TargetRuntimes } from './target-runtime.js';
 import type { ControllerApi, ControllerHealth, HostPowerOp, TargetStatus } from './types.js';
 
@@ -34,9 +39,15 @@ export class Controller implements ControllerApi {
   private readonly index = new InventoryIndex();
   private readonly events = new ControllerEvents();
   private readonly sideWrites = new SideWrites();
+  /** One action per target, for the ladder, the stale-copy removal and operator commands alike. */
+  private readonly locks = new ActionLocks();
+  private readonly storeWrites: StoreWrites;
   private readonly runtimes: TargetRuntimes;
   private readonly probing: Probing;
   private readonly commands: OperatorCommands;
+  private readonly stormGuard: StormGuard;
+  private readonly safetyGate: SafetyGate;
+  private readonly selfCheck: SelfCheckRunner;
   private timer: unknown = null;
   private running = false;
   private probeCycles = 0;
@@ -47,14 +58,34 @@ export class Controller implements ControllerApi {
     this.env = env;
     this.store = store;
     this.log = env.log;
+    this.storeWrites = new StoreWrites(env.clock, env.log);
     const index = this.index;
     const events = this.events;
     const sideWrites = this.sideWrites;
     const recorder = new IncidentRecorder(store, env.log);
+    this.stormGuard = new StormGuard(policy.safety.stormGuard, env.log);
+    this.selfCheck = new SelfCheckRunner({ clock: env.clock, witnesses: env.witnesses, store, timeoutMs: opts.probes.timeoutMs });
+    this.safetyGate = new SafetyGate({
+      policy,
+      witnesses: env.witnesses,
+      guard: this.stormGuard,
+      log: env.log,
+      view: {
+        host: (name) => index.hosts.get(name),
+        vmHost: (name) => index.vms.get(name)?.currentHost,
+        hostHealthy: (name) => {
+          const rt = this.runtimes.of('host', name);
+          return rt !== undefined && rt.phase === 'healthy' && rt.lastProbeHealthy;
+        },
+        lastObservation: (name) => this.runtimes.of('host', name)?.lastObservation ?? null,
+        hostNames: () => index.sortedHostNames(),
+      },
+    });
     const executor = new ActionExecutor({
       env,
       policy,
-      fence: opts.fence,
+      gate: this.safetyGate,
+      fence: { ...(opts.fence ?? DEFAULT_FENCE_OPTIONS), silenceMarginMs: opts.probes.intervalMs + opts.probes.timeoutMs },
       inventory: executorInventory({
         index,
         store,
@@ -66,7 +97,8 @@ export class Controller implements ControllerApi {
         silentSince: (name) => this.runtimes.of('host', name)?.silentSince ?? null,
       }),
     });
-    const staleCopies = new StaleCopyRemoval({ env, executor, recorder, events, sideWrites, fencingToken: opts.fencingToken });
+    const locks = this.locks;
+    const staleCopies = new StaleCopyRemoval({ env, executor, recorder, events, sideWrites, locks, fencingToken: opts.fencingToken });
     this.runtimes = new TargetRuntimes({
       env,
       store,
@@ -77,12 +109,17 @@ export class Controller implements ControllerApi {
       index,
       events,
       sideWrites,
+      locks,
+      storeWrites: this.storeWrites,
       fencingToken: opts.fencingToken,
+      reinstallDeadlineMs: policy.reinstallDeadlineSeconds * 1000,
       isRunning: () => this.running,
       hostTurnedHealthy: (host, incidentId) => void staleCopies.afterHostHealthy(this.runtimes.idOf('host', host.name), host, incidentId),
     });
-    this.probing = new Probing({ env, policy, probes: opts.probes, index, runtimes: this.runtimes, unchangedSinceLastProbe: opts.unchangedSinceLastProbe });
-    this.commands = new OperatorCommands({ env, store, policy, index, runtimes: this.runtimes, executor, events, fence: opts.fence });
+    const contact = new HostContact({ env, index, staleCopies, callTimeoutMs: opts.probes.timeoutMs });
+    const lastContacts = { write: (name: string, at: number | null) => sideWrites.track(store.setHostLastContact(name, at)) };
+    this.probing = new Probing({ env, policy, probes: opts.probes, index, runtimes: this.runtimes, unchangedSinceLastProbe: opts.unchangedSinceLastProbe, contact, lastContacts });
+    this.commands = new OperatorCommands({ env, store, policy, index, runtimes: this.runtimes, executor, events, locks, fence: opts.fence });
   }
 
   // ---- life cycle -------------------------------------------------------------------------
@@ -147,9 +184,33 @@ export class Controller implements ControllerApi {
     // Performance (bench, large sites): names sorted once per inventory change, and quiet targets
     // skipped synchronously in the lane (same order, same virtual instant as an async no-op,
     // without a promise per target per cycle).
+    // The controller's own vantage point, checked beside the host probes (safety/self-check.ts).
+    const selfCheck = this.selfCheck.run().then((r) => this.stormGuard.observeSelfCheck(r));
     await forEachLimited(this.index.sortedHostNames(), limit, (name) => this.probing.hostLane(name));
+    this.stormGuard.observeHosts(this.hostVerdicts(), this.env.clock.now());
     await forEachLimited(this.index.sortedVmNames(), limit, (name) => this.probing.vmLane(name));
+    await selfCheck;
+    this.tickWaitingTargets();
     this.probeCycles++;
+  }
+
+  /** Every host and whether its last probe was healthy (maintenance counts as healthy: not a cliff). */
+  private hostVerdicts(): Array<{ name: string; healthy: boolean }> {
+    return this.index.sortedHostNames().map((name) => {
+      const rt = this.runtimes.of('host', name);
+      return { name, healthy: rt === undefined || rt.phase === 'maintenance' || rt.lastProbeHealthy };
+    });
+  }
+
+  /**
+   * Deadlines kept in context need a clock tick: an action that never reports (acting) and a held
+   * action whose recheck is due (holding). Probes are not sent to these targets while they act.
+   */
+  private tickWaitingTargets(): void {
+    const at = this.env.clock.now();
+    for (const rt of this.runtimes.sorted()) {
+      if (rt.phase === 'recovering' || rt.phase === 'holding') this.runtimes.send(rt, { type: 'TICK', at });
+    }
   }
 
   // ---- ControllerApi: status ------------------------------------------------------------------
@@ -164,6 +225,9 @@ export class Controller implements ControllerApi {
       targets: this.runtimes.size,
       openIncidents: open.length,
       probeCycles: this.probeCycles,
+      safetyGuard: { on: this.stormGuard.state().on, reason: this.stormGuard.state().reason },
+      destructiveInFlight: this.safetyGate.limits.inFlight(),
+      ...this.storeWrites.health,
     };
   }
 

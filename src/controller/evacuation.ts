@@ -9,10 +9,12 @@ import type { Policy } from '../core/policy.js';
 import { freeOf, placeVm, type PlacementCandidate } from '../core/placement.js';
 import type { HostSpec, VmSpec } from '../core/types.js';
 import type { Env } from '../env/env.js';
-import { sleep } from '../env/timing.js';
+import { sleepUnlessAborted } from '../env/abort.js';
 import { errorText, isRrcError, RrcError } from '../errors.js';
 import type { Inventory, Timeline } from './executor-types.js';
-import { fenceHost, type FenceOptions } from './fence.js';
+import { fenceHost, isBmcContradicted, type FenceOptions } from './fence.js';
+import { selfFenceWait } from './self-fence.js';
+import { DEFAULT_LOCATOR_OPTIONS, listRack, liveCopies, type RackListing } from './vm-locator.js';
 
 export class Evacuation {
   constructor(
@@ -35,7 +37,7 @@ export class Evacuation {
    * the fence, which can take a minute (a dead BMC, the watchdog wait): a host that was healthy
    * before may have failed meanwhile.
    */
-  async fenceAndMigrate(host: HostSpec, operatorConfirmedOff: boolean, timeline: Timeline): Promise<ActionResult> {
+  async fenceAndMigrate(host: HostSpec, operatorConfirmedOff: boolean, timeline: Timeline, signal?: AbortSignal): Promise<ActionResult> {
     const vms = [...this.inv.vmsOn(host.name)].sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
     const before = this.inv.placementCandidates(host.name);
     if (vms.length > 0 && vms.every((vm) => placeVm(vm.resources, before) === null)) {
@@ -45,75 +47,119 @@ export class Evacuation {
       timeline('fence', `${host.name}: an operator confirmed the host is off; BMC confirmation skipped`);
     } else {
       const since = this.inv.hostSilentSince(host.name);
-      const limit = this.policy.selfFenceAfterSeconds;
+      const wait = selfFenceWait(host, this.policy);
       // Stop asking a BMC that does not confirm once the watchdog has fenced the host anyway.
-      const watchdogDone = () => limit !== null && since !== null && this.inv.hostSilentSince(host.name) === since && this.env.clock.now() >= since + limit * 1000;
+      const margin = this.fenceOptions.silenceMarginMs ?? 0;
+      const watchdogDone = () => wait !== null && since !== null && this.inv.hostSilentSince(host.name) === since && this.env.clock.now() >= since + wait.seconds * 1000 + margin;
+      const probeHost = (h: HostSpec) => this.env.probes.probeHost(h);
       try {
-        await fenceHost(this.env.power, host, this.env.clock, { ...this.fenceOptions, giveUp: watchdogDone });
-        timeline('fence', `${host.name}: BMC confirms power off`);
+        await fenceHost(this.env.power, host, this.env.clock, { ...this.fenceOptions, giveUp: watchdogDone, probeHost }, signal);
+        timeline('fence', `${host.name}: BMC confirms power off on two reads and the host answers on no path`);
       } catch (e) {
-        if (!isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED')) throw e;
-        await this.selfFenced(host, e, timeline);
+        // A BMC contradicted by the host itself is not waited out: a person looks.
+        if (!isRrcError(e, 'RRC_ERR_FENCE_UNCONFIRMED') || isBmcContradicted(e)) throw e;
+        await this.selfFenced(host, e, timeline, signal);
       }
     }
+    signal?.throwIfAborted();
     await this.inv.markHostFenced(host.name);
     const candidates = this.inv.placementCandidates(host.name);
     const plan = vms.map((vm) => ({ vm, target: placeVm(vm.resources, candidates) }));
+    // One look at every other hypervisor for all the VMs: where does each already run?
+    const listing = await listRack(this.env, candidates.map((c) => c.host), { ...DEFAULT_LOCATOR_OPTIONS, signal });
     const failures: string[] = [];
+    const holds: string[] = [];
     const answers = new Map<string, Promise<boolean>>();
     await Promise.all(
       plan.map(async ({ vm, target }) => {
-        const result = await this.startSomewhere(vm, target, candidates, answers, host, timeline);
+        const found = await this.alreadyRunning(vm, listing, timeline);
+        if (found !== null) {
+          if (target) release(target, vm);
+          if (found.outcome !== 'ok') holds.push(`${vm.name}: ${actionResultProblem(found)}`);
+          return;
+        }
+        const result = await this.startSomewhere(vm, target, candidates, answers, host, timeline, signal);
         if (result.outcome !== 'ok') failures.push(`${vm.name}: ${actionResultProblem(result)}`);
       }),
     );
+    if (holds.length) return { outcome: 'blocked', reason: [...holds, ...failures].sort().join('; ') };
     if (failures.length) return actionFailed(`some VMs could not be moved: ${failures.sort().join('; ')}`);
     return ACTION_OK;
   }
 
   /**
-   * The configured alternative to BMC confirmation: a host silent for longer than its storage-lease
-   * watchdog timeout has reset itself. Throws the original "unconfirmed" error when not configured
-   * or when the host answered again meanwhile.
+   * null: the VM runs on no other hypervisor that answered, start it. Otherwise it is not started:
+   * one live copy is adopted (its host recorded; that copy is the VM), several wait for a person.
    */
-  private async selfFenced(host: HostSpec, unconfirmed: RrcError, timeline: Timeline): Promise<void> {
-    const limit = this.policy.selfFenceAfterSeconds;
+  private async alreadyRunning(vm: VmSpec, listing: RackListing, timeline: Timeline): Promise<ActionResult | null> {
+    const copies = liveCopies(listing, vm);
+    if (copies.length === 0) return null;
+    const where = copies.map((c) => c.host).join(', ');
+    if (copies.length > 1) {
+      timeline('migrate', `${vm.name} (uuid ${vm.uuid}) already runs on ${where}: not starting it; a person must choose`, { vm: vm.name, hosts: where });
+      return { outcome: 'blocked', reason: `${vm.name} runs on ${where} at once: a person must stop all but one` };
+    }
+    const host = copies[0]!.host;
+    await this.inv.moveVm(vm.name, host);
+    timeline('migrate', `${vm.name} (uuid ${vm.uuid}) already runs on ${host}: recorded there, not started again`, { vm: vm.name, host });
+    return ACTION_OK;
+  }
+
+  /**
+   * The configured alternative to BMC confirmation, only for a host that declares a watchdog: silent
+   * since its last successful contact for longer than its lease timeout (and the policy's time), it
+   * has reset itself. Throws "unconfirmed" (a person confirms) without a declared watchdog, without
+   * the policy, or when the host answered again meanwhile.
+   */
+  private async selfFenced(host: HostSpec, unconfirmed: RrcError, timeline: Timeline, signal?: AbortSignal): Promise<void> {
+    const rule = selfFenceWait(host, this.policy);
     const since = this.inv.hostSilentSince(host.name);
-    if (limit === null || since === null) throw unconfirmed;
-    const bmcProblem = unconfirmed.message;
-    const fencedAt = since + limit * 1000;
+    if (rule === null) {
+      if (this.policy.selfFenceAfterSeconds !== null) {
+        throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${unconfirmed.message}; ${host.name} declares no watchdog, so it is not assumed to have fenced itself: confirm by hand`);
+      }
+      throw unconfirmed;
+    }
+    if (since === null) throw unconfirmed;
+    // The host may have renewed its lease until the probe that found it silent: the margin.
+    const margin = this.fenceOptions.silenceMarginMs ?? 0;
+    const fencedAt = since + rule.seconds * 1000 + margin;
     const wait = fencedAt - this.env.clock.now();
-    timeline('fence', `${host.name}: ${bmcProblem}; waiting ${Math.max(0, Math.round(wait / 1000))} s for its storage-lease watchdog (silent since ${new Date(since).toISOString()})`);
-    if (wait > 0) await sleep(this.env.clock, wait);
+    timeline('fence', `${host.name}: ${unconfirmed.message}; waiting ${Math.max(0, Math.round(wait / 1000))} s for its ${rule.kind} watchdog (${rule.seconds} s + ${Math.round(margin / 1000)} s margin since the last contact at ${new Date(since).toISOString()})`);
+    if (wait > 0) await sleepUnlessAborted(this.env.clock, wait, signal, `waiting for the watchdog of ${host.name}`);
     if (this.inv.hostSilentSince(host.name) !== since) {
       throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${host.name} answered again while waiting for its watchdog: not fenced`);
     }
-    timeline('fence', `${host.name}: silent for ${limit} s: reset by its watchdog (self-fenced)`);
+    timeline('fence', `${host.name}: silent for ${rule.seconds} s since the last contact: reset by its ${rule.kind} watchdog (self-fenced)`);
   }
 
   /**
    * Rung 4 for one VM (and `3rc vm move`): stop it where it is (confirmed), then start it on
    * `toHost` or the best other host.
    */
-  async moveVm(vm: VmSpec, timeline: Timeline, toHost?: string): Promise<ActionResult> {
+  async moveVm(vm: VmSpec, timeline: Timeline, toHost?: string, signal?: AbortSignal): Promise<ActionResult> {
     const current = this.requireHost(vm.currentHost);
     if (toHost === current.name) return actionFailed(`${vm.name} already lives on ${toHost}`);
-    const state = await this.env.hypervisor.domainState(current, vm);
+    const call = { signal };
+    const state = await this.env.hypervisor.domainState(current, vm, call);
     if (state === 'missing' && toHost === undefined) {
       // The host lost the definition (reinstalled, or a fresh hypervisor): put the VM back there.
-      return this.startOn(vm, current, timeline, false);
+      return this.startOn(vm, current, timeline, false, signal);
     }
-    await this.env.hypervisor.destroy(current, vm);
-    const after = await this.env.hypervisor.domainState(current, vm);
+    await this.env.hypervisor.destroy(current, vm, call);
+    const after = await this.env.hypervisor.domainState(current, vm, call);
     if (after === 'running' || after === 'paused' || after === 'unknown') {
       return actionFailed(`${vm.name} still ${after} on ${current.name}: not starting a second copy`);
     }
-    await this.env.hypervisor.undefine(current, vm);
-    const candidates = this.inv.placementCandidates(current.name).filter((c) => toHost === undefined || c.host.name === toHost);
+    await this.env.hypervisor.undefine(current, vm, call);
+    const everyOther = this.inv.placementCandidates(current.name);
+    const found = await this.alreadyRunning(vm, await listRack(this.env, everyOther.map((c) => c.host), { ...DEFAULT_LOCATOR_OPTIONS, signal }), timeline);
+    if (found !== null) return found;
+    const candidates = everyOther.filter((c) => toHost === undefined || c.host.name === toHost);
     if (toHost !== undefined && candidates.length === 0) return actionFailed(`unknown host ${toHost}`);
     const target = placeVm(vm.resources, candidates);
     if (!target) return actionFailed(`${vm.name}: ${toHost ? `${toHost} is not healthy or has no room` : 'no other host with room'}`);
-    return this.startSomewhere(vm, target, candidates, new Map(), current, timeline);
+    return this.startSomewhere(vm, target, candidates, new Map(), current, timeline, signal);
   }
 
   /**
@@ -132,21 +178,24 @@ export class Evacuation {
     answers: Map<string, Promise<boolean>>,
     source: HostSpec,
     timeline: Timeline,
+    signal?: AbortSignal,
   ): Promise<ActionResult> {
     const tried: string[] = [];
     let target = first;
     while (target !== null) {
+      // Aborted (rung timeout): no further host is tried; where it stopped is recorded in the store.
+      signal?.throwIfAborted();
       const host = target.host;
       tried.push(host.name);
       let reachable = answers.get(host.name);
       if (reachable === undefined) {
-        reachable = this.env.hypervisor.ping(host).then(() => true, () => false);
+        reachable = this.env.hypervisor.ping(host, { signal }).then(() => true, () => false);
         answers.set(host.name, reachable);
       }
       if (await reachable) {
-        const result = await this.startOn(vm, host, timeline);
+        const result = await this.startOn(vm, host, timeline, true, signal);
         if (result.outcome === 'ok') return result;
-        if (!(await this.holdsNoCopy(host, vm))) return result;
+        if (!(await this.holdsNoCopy(host, vm, signal))) return result;
         await this.inv.moveVm(vm.name, source.name);
       } else {
         timeline('migrate', `${host.name} does not answer: not starting ${vm.name} there`, { vm: vm.name, host: host.name });
@@ -161,21 +210,22 @@ export class Evacuation {
   }
 
   /** The host answers and has no live copy of the VM (removing a leftover definition). */
-  private async holdsNoCopy(host: HostSpec, vm: VmSpec): Promise<boolean> {
+  private async holdsNoCopy(host: HostSpec, vm: VmSpec, signal?: AbortSignal): Promise<boolean> {
     try {
-      const state = await this.env.hypervisor.domainState(host, vm);
+      const state = await this.env.hypervisor.domainState(host, vm, { signal });
       if (state === 'running' || state === 'paused' || state === 'crashed' || state === 'unknown') return false;
-      if (state !== 'missing') await this.env.hypervisor.undefine(host, vm);
+      if (state !== 'missing') await this.env.hypervisor.undefine(host, vm, { signal });
       return true;
     } catch {
       return false;
     }
   }
 
-  private async startOn(vm: VmSpec, host: HostSpec, timeline: Timeline, record = true): Promise<ActionResult> {
+  private async startOn(vm: VmSpec, host: HostSpec, timeline: Timeline, record = true, signal?: AbortSignal): Promise<ActionResult> {
     try {
+      signal?.throwIfAborted();
       if (record) await this.inv.moveVm(vm.name, host.name);
-      await this.env.hypervisor.defineAndStart(host, vm);
+      await this.env.hypervisor.defineAndStart(host, vm, { signal });
       timeline('migrate', `${vm.name} started on ${host.name}`, { vm: vm.name, host: host.name });
       return ACTION_OK;
     } catch (e) {

@@ -25,6 +25,7 @@ import {
 import type { BootDevice, Env } from '../env/env.js';
 import { RrcError } from '../errors.js';
 import type { HostRecord, Store, VmRecord } from '../store/types.js';
+import type { ActionLocks } from './action-locks.js';
 import type { ControllerEvents } from './controller-events.js';
 import type { ActionExecutor } from './executor.js';
 import { DEFAULT_FENCE_OPTIONS, fenceHost, type FenceOptions } from './fence.js';
@@ -41,6 +42,8 @@ export interface OperatorCommandDeps {
   runtimes: TargetRuntimes;
   executor: ActionExecutor;
   events: ControllerEvents;
+  /** The same locks the ladder's dispatch takes: a command never runs beside an action on its target. */
+  locks: ActionLocks;
   fence?: FenceOptions;
 }
 
@@ -132,30 +135,36 @@ export class OperatorCommands {
     const { env, index } = this.deps;
     const host = index.requireHost(name);
     if (op !== 'status') {
-      this.assertIdle(targetId('host', name));
-      await this.audit(actor, `host.power.${op}`, targetId('host', name));
-      await env.power[op](host);
+      const id = targetId('host', name);
+      await this.exclusive([id], actor, `host power ${op}`, async () => {
+        await this.audit(actor, `host.power.${op}`, id);
+        await env.power[op](host);
+      });
     }
     return { host: name, power: await env.power.status(host) };
   }
 
   async hostBootDevice(name: string, device: BootDevice, actor: string): Promise<{ host: string; device: BootDevice }> {
     const host = this.deps.index.requireHost(name);
-    this.assertIdle(targetId('host', name));
-    await this.audit(actor, 'host.bootdev', targetId('host', name), { device });
-    await this.deps.env.power.setBootDevice(host, device);
+    const id = targetId('host', name);
+    await this.exclusive([id], actor, `host bootdev ${device}`, async () => {
+      await this.audit(actor, 'host.bootdev', id, { device });
+      await this.deps.env.power.setBootDevice(host, device);
+    });
     return { host: name, device };
   }
 
   async hostFence(name: string, actor: string): Promise<{ host: string; confirmedAt: number; offAttempts: number }> {
     const { env, store, index } = this.deps;
     const host = index.requireHost(name);
-    this.assertIdle(targetId('host', name));
-    await this.audit(actor, 'host.fence', targetId('host', name));
-    const r = await fenceHost(env.power, host, env.clock, this.deps.fence ?? DEFAULT_FENCE_OPTIONS);
-    const updated = await store.updateHost(name, { state: 'fenced' });
-    index.hosts.set(name, updated);
-    return { host: name, confirmedAt: r.confirmedAt, offAttempts: r.offAttempts };
+    const id = targetId('host', name);
+    return this.exclusive([id], actor, 'host fence', async () => {
+      await this.audit(actor, 'host.fence', id);
+      const r = await fenceHost(env.power, host, env.clock, this.deps.fence ?? DEFAULT_FENCE_OPTIONS);
+      const updated = await store.updateHost(name, { state: 'fenced' });
+      index.hosts.set(name, updated);
+      return { host: name, confirmedAt: r.confirmedAt, offAttempts: r.offAttempts };
+    });
   }
 
   async hostProbe(name: string): Promise<{ host: string; observation: HostObservation; signature: Signature }> {
@@ -175,10 +184,12 @@ export class OperatorCommands {
     const { env, index, policy } = this.deps;
     const vm = index.requireVm(name);
     const host = index.requireHost(vm.currentHost);
-    this.assertIdle(targetId('vm', name));
-    await this.audit(actor, `vm.${op}`, targetId('vm', name), { host: host.name });
-    if (op === 'reboot') await env.hypervisor.reboot(host, vm, { shutdownTimeoutMs: policy.vmShutdownTimeoutSeconds * 1000 });
-    else await env.hypervisor.restart(host, vm);
+    const id = targetId('vm', name);
+    await this.exclusive([id], actor, `vm ${op}`, async () => {
+      await this.audit(actor, `vm.${op}`, id, { host: host.name });
+      if (op === 'reboot') await env.hypervisor.reboot(host, vm, { shutdownTimeoutMs: policy.vmShutdownTimeoutSeconds * 1000 });
+      else await env.hypervisor.restart(host, vm);
+    });
     return { vm: name, host: host.name };
   }
 
@@ -186,12 +197,14 @@ export class OperatorCommands {
     const { env, index, executor } = this.deps;
     const vm = index.requireVm(name);
     index.requireHost(toHost);
-    this.assertIdle(targetId('vm', name));
-    await this.audit(actor, 'vm.move', targetId('vm', name), { from: vm.currentHost, to: toHost });
-    const log = env.log.child({ target: targetId('vm', name), actor });
-    const result = await executor.moveVm(vm, (_kind, message) => log.info({}, message), toHost);
-    if (result.outcome !== 'ok') throw new RrcError('RRC_ERR_INVALID_STATE', actionResultProblem(result) ?? `moving ${name} failed`);
-    return index.requireVm(name);
+    const id = targetId('vm', name);
+    return this.exclusive([id], actor, `vm move to ${toHost}`, async () => {
+      await this.audit(actor, 'vm.move', id, { from: vm.currentHost, to: toHost });
+      const log = env.log.child({ target: id, actor });
+      const result = await executor.moveVm(vm, (_kind, message) => log.info({}, message), toHost);
+      if (result.outcome !== 'ok') throw new RrcError('RRC_ERR_INVALID_STATE', actionResultProblem(result) ?? `moving ${name} failed`);
+      return index.requireVm(name);
+    });
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
@@ -212,11 +225,14 @@ export class OperatorCommands {
     return this.statusOf(rt);
   }
 
-  /** An operator command must not race an action the ladder is running on the same target. */
-  private assertIdle(id: TargetId): TargetRuntime {
-    const rt = this.deps.runtimes.require(id);
-    if (rt.runningActionId) throw new RrcError('RRC_ERR_INVALID_STATE', `${id} has a recovery action running (${rt.runningActionId}); put it in maintenance or wait`);
-    return rt;
+  /**
+   * An operator command must not race an action on the same target (the ladder's, the stale-copy
+   * removal, another person's): it holds the targets' locks while it runs, and is refused with
+   * RRC_ERR_INVALID_STATE naming the running action when one holds them.
+   */
+  private exclusive<T>(ids: TargetId[], actor: string, what: string, work: () => Promise<T>): Promise<T> {
+    for (const id of ids) this.deps.runtimes.require(id);
+    return this.deps.locks.with(ids, `operator ${actor}: ${what}`, work);
   }
 
   private inventoryChanged(): void {

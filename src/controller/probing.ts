@@ -16,6 +16,7 @@ import type { Env } from '../env/env.js';
 import { withTimeout } from '../env/timing.js';
 import { errorText } from '../errors.js';
 import type { HostRecord, VmRecord } from '../store/types.js';
+import type { HostContact } from './host-contact.js';
 import type { InventoryIndex } from './inventory.js';
 import type { ProbeSettings } from './options.js';
 import type { TargetRuntime, TargetRuntimes } from './target-runtime.js';
@@ -30,9 +31,27 @@ export interface ProbingDeps {
   runtimes: TargetRuntimes;
   /** ControllerOptions.unchangedSinceLastProbe. */
   unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
+  /** Stale copies and autostart drift, at each probe that reaches a hypervisor (host-contact.ts). */
+  contact?: HostContact;
+  /** Keeps a silent host's last contact across controller restarts (Store.setHostLastContact). */
+  lastContacts?: LastContactStore;
+}
+
+/** HostRecord.lastContactAt: written once when a host falls silent, cleared once when it answers again. */
+export interface LastContactStore {
+  write(hostName: string, at: number | null): Promise<void>;
 }
 
 export class Probing {
+  /**
+   * Host name -> clock time of the last probe that reached it (taken when its answer arrived).
+   * A silent host is "silent since" then: the self-fence wait counts from the last contact.
+   * Before this process reached a host: its persisted HostRecord.lastContactAt.
+   */
+  private readonly lastContact = new Map<string, number>();
+  /** Host name -> the lastContactAt the store holds (as loaded, then as written): no write repeats it. */
+  private readonly persisted = new Map<string, number | null>();
+
   constructor(private readonly deps: ProbingDeps) {}
 
   /**
@@ -42,7 +61,13 @@ export class Probing {
   hostLane(name: string): Promise<void> | null {
     const rt = this.deps.runtimes.of('host', name);
     const host = this.deps.index.hosts.get(name);
-    return !host || !rt || this.quiet(rt) ? null : this.probeHost(host);
+    if (!host || !rt) return null;
+    if (this.quiet(rt)) {
+      // The environment vouches that nothing a probe could see changed: as good as a contact now.
+      this.lastContact.set(name, this.deps.env.clock.now());
+      return null;
+    }
+    return this.probeHost(host);
   }
 
   /** The probe of one VM of the cycle, or null (no VM, no runtime, or quiet on a healthy host). */
@@ -67,10 +92,29 @@ export class Probing {
     } catch (e) {
       obs = { ...UNREACHABLE_HOST, details: { probe: errorText(e) } };
     }
+    if (obs.reachable) this.lastContact.set(host.name, env.clock.now());
+    const silenceStarts = !obs.reachable && rt.silentSince === null;
+    // Silent since the last contact (persisted: a restarted controller keeps counting from it); a host
+    // never reached, since the first failed probe.
+    rt.silentSince = obs.reachable ? null : (rt.silentSince ?? this.lastContactOf(host) ?? env.clock.now());
+    // One write when a silence starts, one when it ends: never per probe. Cleared at the end, so a
+    // later restart never counts a new silence from an old episode's contact (a too early self-fence).
+    if (silenceStarts) this.persist(host, this.lastContactOf(host));
+    else if (obs.reachable) this.persist(host, null);
+    if (obs.hypervisorOk && this.deps.contact) {
+      // Before this probe may count toward healthy: stale copies gone, autostart off.
+      const comingBack = !this.settledHealthy(rt) || host.state === 'fenced';
+      const outcome = await this.deps.contact.beforeFeed(rt.id, host, comingBack, rt.actor.getSnapshot().context.incidentId);
+      if (outcome === 'busy') return;
+      if (outcome === 'failed') obs = { ...obs, hypervisorOk: false, details: { ...obs.details, hypervisor: 'stale VM copies could not be removed' } };
+    }
     const signature = classifyHost(obs);
     rt.lastProbeHealthy = signature.healthy;
-    rt.silentSince = obs.reachable ? null : (rt.silentSince ?? env.clock.now());
+    rt.lastObservation = obs;
     this.feedProbe(rt, signature, { hasVms: index.vms.countOn(host.name) > 0 });
+    // Not a condition of health (the domain keeps running): corrected after the feed, beside the
+    // cycle rather than in its lane (the VM probes do not wait for it); never throws.
+    if (obs.hypervisorOk) void this.deps.contact?.correctAutostart(rt.id, host);
   }
 
   private probeVm(vm: VmRecord): Promise<void> | null {
@@ -99,6 +143,22 @@ export class Probing {
     }
     rt.lastProbeHealthy = signature.healthy;
     this.feedProbe(rt, signature, { canRestartService: Boolean(vm.serviceCheck?.restartCommand) });
+  }
+
+  private lastContactOf(host: HostRecord): number | null {
+    return this.lastContact.get(host.name) ?? host.lastContactAt ?? null;
+  }
+
+  /** Writes `at` unless the store holds it already; a failed write is logged (tried again at the next episode edge). */
+  private persist(host: HostRecord, at: number | null): void {
+    const store = this.deps.lastContacts;
+    const held = this.persisted.has(host.name) ? this.persisted.get(host.name) : (host.lastContactAt ?? null);
+    if (!store || held === at) return;
+    this.persisted.set(host.name, at);
+    store.write(host.name, at).catch((e: unknown) => {
+      this.persisted.delete(host.name);
+      this.deps.env.log.warn({ target: `host:${host.name}`, error: errorText(e) }, `could not write the last contact of ${host.name}`);
+    });
   }
 
   /** Settled healthy and the (simulated) environment says nothing it could see has changed. */

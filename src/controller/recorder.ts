@@ -89,9 +89,10 @@ export class IncidentRecorder {
     if (incidentId) await this.event(incidentId, at, 'transition', `${from} => ${to}${why ? ` (${why})` : ''}`, { from, to });
   }
 
-  async actionStarted(targetId: TargetId, a: PendingAction, at: number, resumed: boolean, fencingToken: number | null): Promise<void> {
+  /** `resumedHow` names how a resumed action goes on (default: an idempotent re-run). */
+  async actionStarted(targetId: TargetId, a: PendingAction, at: number, resumed: boolean, fencingToken: number | null, resumedHow = 'idempotent re-run'): Promise<void> {
     await this.store.upsertAction(actionRecord(targetId, a, at, fencingToken, null));
-    const msg = resumed ? `${a.kind} resumed after a controller restart (idempotent re-run)` : `${a.kind} started`;
+    const msg = resumed ? `${a.kind} resumed after a controller restart (${resumedHow})` : `${a.kind} started`;
     this.log.info({ target: targetId, incident: a.incidentId, actionId: a.id, action: a.kind }, msg);
     await this.event(a.incidentId, at, 'action-start', msg, { actionId: a.id });
   }
@@ -106,6 +107,16 @@ export class IncidentRecorder {
     if (problem === null) log.info({}, msg);
     else log.warn({ error: problem }, msg);
     await this.event(a.incidentId, at, 'action-end', msg, { actionId: a.id, outcome });
+  }
+
+  /**
+   * An action in flight when a controller stopped, settled by the next one without running it
+   * (reconcile.ts): its record ends as `interrupted` with what was observed and decided.
+   */
+  async actionSettledAfterRestart(rec: ActionRecord, at: number, note: string): Promise<void> {
+    await this.store.upsertAction({ ...rec, finishedAt: at, outcome: 'interrupted', error: note });
+    this.log.info({ target: rec.targetId, incident: rec.incidentId, actionId: rec.id, action: rec.kind, outcome: 'interrupted' }, `${rec.kind} settled after a controller restart: ${note}`);
+    await this.event(rec.incidentId, at, 'action-end', `${rec.kind} interrupted by a controller restart: ${note}`, { actionId: rec.id, outcome: 'interrupted' });
   }
 
   /**

@@ -1,6 +1,9 @@
 /**
- * Stale-copy removal, run when a host turns healthy: a host that was fenced and comes back still
- * holds the domains of the VMs moved away, and must not run them (no VM on two hosts).
+ * Stale-copy removal: a host that was fenced and comes back still holds the domains of the VMs
+ * moved away (and libvirt autostart may have started them), and must not run them (no VM on two
+ * hosts). It runs at the first probe that reaches the hypervisor of a host that is not settled
+ * healthy, before that probe counts toward healthy (probing.ts: `atFirstContact`), and again when
+ * the host turns healthy (`afterHostHealthy`, a second look that is free when nothing is stale).
  *
  * The check (listing the host's domains) is read-only and leaves no trace when nothing is stale.
  * When something is, or the check fails, it is an action like the ladder's: stored under a
@@ -12,6 +15,7 @@ import { actionFailed, actionResultProblem, RUNG, type ActionResult, type Pendin
 import type { Env } from '../env/env.js';
 import { errorText } from '../errors.js';
 import type { HostRecord } from '../store/types.js';
+import type { ActionLocks } from './action-locks.js';
 import type { ControllerEvents } from './controller-events.js';
 import type { ActionExecutor } from './executor.js';
 import type { StaleCopy, Timeline } from './executor-types.js';
@@ -24,6 +28,8 @@ export interface StaleCopyRemovalDeps {
   recorder: IncidentRecorder;
   events: ControllerEvents;
   sideWrites: SideWrites;
+  /** The host is locked while its copies are checked and removed (one action per target). */
+  locks: ActionLocks;
   fencingToken?: () => number | null;
 }
 
@@ -52,6 +58,37 @@ export class StaleCopyRemoval {
    * the log and the event tell. Never throws.
    */
   async afterHostHealthy(hostId: TargetId, host: HostRecord, incidentId: string | null): Promise<void> {
+    const lock = this.deps.locks.tryAcquire([hostId], `remove-stale-copies on ${host.name}`);
+    if (!lock.ok) {
+      // Something (an operator command) acts on the host: check once it is done, never beside it.
+      this.deps.env.log.info({ target: hostId, waitsFor: lock.heldBy }, `stale-copy check waits: ${hostId} is busy with ${lock.heldBy}`);
+      this.deps.locks.whenReleased(lock.key, () => void this.afterHostHealthy(hostId, host, incidentId));
+      return;
+    }
+    try {
+      void (await this.checkAndRemove(hostId, host, incidentId));
+    } finally {
+      lock.lease.release();
+    }
+  }
+
+  /**
+   * The first contact with a host that comes back: its stale copies are removed before its probe
+   * may count as good. 'clean': nothing stale, or all removed; 'failed': the check or a removal
+   * failed (the probe counts as bad); 'busy': another action holds the host (the probe is not fed).
+   */
+  async atFirstContact(hostId: TargetId, host: HostRecord, incidentId: string | null): Promise<'clean' | 'failed' | 'busy'> {
+    const lock = this.deps.locks.tryAcquire([hostId], `remove-stale-copies on ${host.name}`);
+    if (!lock.ok) return 'busy';
+    try {
+      return (await this.checkAndRemove(hostId, host, incidentId)) ? 'clean' : 'failed';
+    } finally {
+      lock.lease.release();
+    }
+  }
+
+  /** True when the host holds no stale copy any more (none found, or all removed). */
+  private async checkAndRemove(hostId: TargetId, host: HostRecord, incidentId: string | null): Promise<boolean> {
     const { env, executor } = this.deps;
     const startedAt = env.clock.now();
     let copies: StaleCopy[];
@@ -61,14 +98,15 @@ export class StaleCopyRemoval {
       const action = staleCopyAction(hostId, incidentId, startedAt);
       await this.started(hostId, action, startedAt);
       this.finished(hostId, action, startedAt, actionFailed(`could not check ${host.name} for stale VM copies: ${errorText(e)}`));
-      return;
+      return false;
     }
-    if (copies.length === 0) return;
+    if (copies.length === 0) return true;
     const action = staleCopyAction(hostId, incidentId, startedAt);
     // Intent first: the record exists before anything is destroyed.
     await this.started(hostId, action, startedAt);
     const result = await executor.removeStaleCopies(host, copies, this.timeline(hostId, action));
     this.finished(hostId, action, startedAt, result);
+    return result.outcome === 'ok';
   }
 
   private stored(action: PendingAction): boolean {

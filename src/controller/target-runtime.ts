@@ -5,7 +5,10 @@
  */
 import { createActor, type Actor, type StateValue } from 'xstate';
 import {
+  actionFailed,
   targetId,
+  type PendingAction,
+  type HostObservation,
   type HostOperationalState,
   type RecoveryEmitted,
   type RecoveryEvent,
@@ -18,10 +21,13 @@ import type { Env, Logger } from '../env/env.js';
 import { errorText, RrcError } from '../errors.js';
 import type { HostRecord, Store } from '../store/types.js';
 import type { ControllerEvents } from './controller-events.js';
+import type { ActionLocks } from './action-locks.js';
 import type { ActionExecutor } from './executor.js';
 import type { InventoryIndex } from './inventory.js';
+import { RestartReconciler } from './reconcile.js';
 import type { IncidentRecorder } from './recorder.js';
 import type { SideWrites } from './side-writes.js';
+import type { StoreWrites } from './store-writes.js';
 
 export interface TargetRuntime {
   id: TargetId;
@@ -35,6 +41,8 @@ export interface TargetRuntime {
   lastProbeHealthy: boolean;
   /** Hosts: time of the first probe that found it unreachable (null while it answers). */
   silentSince: number | null;
+  /** Hosts: what the last probe saw (the safety gate reads the BMC's word from it); null before. */
+  lastObservation: HostObservation | null;
   /** Store writes and dispatches of one target happen in order, one at a time. */
   chain: Promise<void>;
   removed: boolean;
@@ -51,6 +59,7 @@ const HOST_STATE_BY_PHASE: Record<TargetPhase, HostOperationalState> = {
   failed: 'failed',
   recovering: 'recovering',
   verifying: 'recovering',
+  holding: 'failed',
   blocked: 'failed',
   'awaiting-operator': 'failed',
   quarantined: 'quarantined',
@@ -67,7 +76,13 @@ export interface TargetRuntimeDeps {
   index: InventoryIndex;
   events: ControllerEvents;
   sideWrites: SideWrites;
+  /** One action per target: dispatch holds its targets until the action has stopped. */
+  locks: ActionLocks;
+  /** Chain writes: retried with backoff, counted for health(). */
+  storeWrites: StoreWrites;
   fencingToken?: () => number | null;
+  /** The policy's reinstall deadline: what a reinstall resumed after a restart has left (reconcile.ts). */
+  reinstallDeadlineMs?: number;
   /** Events are dropped once the controller has stopped (a probe cycle may still be in flight). */
   isRunning: () => boolean;
   /** A host turned healthy; `incidentId` is the incident that ended (or its last one). Not awaited. */
@@ -78,6 +93,8 @@ export class TargetRuntimes {
   private readonly byId = new Map<TargetId, TargetRuntime>();
   private readonly hostIds = new Map<string, TargetId>();
   private readonly vmIds = new Map<string, TargetId>();
+  /** Failed tries to record an action's start, per action id (bounded: then the machine is told). */
+  private readonly startWriteTries = new Map<string, number>();
 
   constructor(private readonly deps: TargetRuntimeDeps) {}
 
@@ -144,6 +161,7 @@ export class TargetRuntimes {
       runningActionId: null,
       lastProbeHealthy: true,
       silentSince: null,
+      lastObservation: null,
       chain: Promise.resolve(),
       removed: false,
     };
@@ -163,12 +181,35 @@ export class TargetRuntimes {
     this.byId.delete(id);
   }
 
-  /** Restart: an action that was running when the controller stopped runs again (idempotent). */
+  /**
+   * Restart: each action that was in flight when the controller stopped is resolved by looking
+   * first (reconcile.ts), never simply run again; records left without an end are settled.
+   */
   resumeInterruptedActions(): void {
+    const { env, store, log, recorder, index, events, sideWrites, locks, fencingToken, reinstallDeadlineMs } = this.deps;
+    const reconciler = new RestartReconciler<TargetRuntime>(
+      { env, store, log, recorder, index, events, sideWrites, locks, ...(fencingToken ? { fencingToken } : {}), ...(reinstallDeadlineMs ? { reinstallDeadlineMs } : {}) },
+      {
+        pendingAction: (rt) => (rt.phase === 'recovering' ? rt.actor.getSnapshot().context.pendingAction : null),
+        dispatchAgain: (rt) => this.enqueue(rt, () => this.dispatch(rt, true)),
+        send: (rt, event) => this.send(rt, event),
+        write: (rt, what, write) => this.enqueue(rt, () => this.write(rt, what, write).then(() => undefined)),
+        checkStaleCopies: (hostName, incidentId) => {
+          const host = index.hosts.get(hostName);
+          if (host) this.deps.hostTurnedHealthy(host, incidentId);
+        },
+        hostHealthy: (hostName) => this.of('host', hostName)?.phase === 'healthy',
+      },
+    );
+    const pendingIds = new Set<string>();
     for (const rt of this.sorted()) {
       const pending = rt.actor.getSnapshot().context.pendingAction;
-      if (pending && rt.phase === 'recovering') this.enqueue(rt, () => this.dispatch(rt, true));
+      if (!pending || rt.phase !== 'recovering') continue;
+      pendingIds.add(pending.id);
+      // Synchronously marks the action as held, so no probe or tick starts it while it is looked at.
+      void reconciler.reconcile(rt, pending);
     }
+    void reconciler.settleLeftovers(pendingIds);
   }
 
   /** The one way into a machine: send, then record, persist and dispatch in the target's chain. */
@@ -184,20 +225,32 @@ export class TargetRuntimes {
     for (const e of emitted) events.notify({ type: 'emitted', targetId: rt.id, event: e });
     if (from !== to) events.notify({ type: 'phase', targetId: rt.id, from, to, at: event.at });
     this.enqueue(rt, async () => {
-      for (const e of emitted) await recorder.emitted(rt.id, e, ctx);
+      // Each write on its own: one that fails is retried later and does not stop the others
+      // (least of all the dispatch).
+      for (const e of emitted) await this.write(rt, `${e.type} of ${rt.id}`, () => recorder.emitted(rt.id, e, ctx));
       if (from !== to) {
         const incidentId = ctx.incidentId ?? incidentOf(emitted);
-        await recorder.phaseChanged(rt.id, incidentId, from, to, event.at, ctx.reason);
+        await this.write(rt, `${rt.id} ${from} => ${to}`, () => recorder.phaseChanged(rt.id, incidentId, from, to, event.at, ctx.reason));
         // The incident seq names the host's last incident when none just ended (a release).
-        if (rt.kind === 'host') await this.hostPhaseChanged(rt, to, incidentId ?? (ctx.incidentSeq > 0 ? `${rt.id}#${ctx.incidentSeq}` : null));
+        const hostIncident = incidentId ?? (ctx.incidentSeq > 0 ? `${rt.id}#${ctx.incidentSeq}` : null);
+        if (rt.kind === 'host') await this.write(rt, `state of ${rt.id}`, () => this.hostPhaseChanged(rt, to, hostIncident));
       }
-      await this.persist(rt);
+      await this.write(rt, `machine of ${rt.id}`, () => this.persist(rt));
       await this.dispatch(rt, false);
     });
   }
 
   enqueue(rt: TargetRuntime, work: () => Promise<void>): void {
-    rt.chain = rt.chain.then(work).catch((e) => this.deps.log.error({ target: rt.id, error: errorText(e) }, 'store write failed'));
+    rt.chain = rt.chain.then(work).catch((e) => {
+      this.deps.storeWrites.failed(rt.id, 'write chain', e, Number.POSITIVE_INFINITY);
+    });
+  }
+
+  /** A chain write, retried with backoff in the chain when it fails (store-writes.ts). */
+  private write(rt: TargetRuntime, what: string, write: () => Promise<void>): Promise<boolean> {
+    return this.deps.storeWrites.attempt(rt.id, what, write, (retry) => {
+      if (!rt.removed) this.enqueue(rt, retry);
+    });
   }
 
   /** Writes the machine after a transition (not after every probe). */
@@ -216,24 +269,68 @@ export class TargetRuntimes {
     rt.persistedKey = key;
   }
 
-  /** Starts the machine's pending action unless it already runs. The action itself is not awaited. */
+  /**
+   * Starts the machine's pending action unless it already runs. The action itself is not awaited.
+   * It holds its targets' locks until it has stopped: while an earlier attempt (or an operator
+   * command) still acts on them, the start waits for their release.
+   */
   private async dispatch(rt: TargetRuntime, resumed: boolean): Promise<void> {
-    const { env, recorder, executor, events, sideWrites } = this.deps;
+    const { env, recorder, executor, events, sideWrites, locks } = this.deps;
     const snapshot = rt.actor.getSnapshot();
     const action = snapshot.context.pendingAction;
     if (!action || phaseOf(snapshot.value) !== 'recovering' || rt.runningActionId === action.id || rt.removed) return;
+    const lock = locks.tryAcquire(this.lockKeys(rt, action), `${action.kind} ${action.id}`);
+    if (!lock.ok) {
+      this.deps.log.info({ target: rt.id, actionId: action.id, waitsFor: lock.heldBy }, `${action.kind} waits: ${lock.key} is busy with ${lock.heldBy}`);
+      locks.whenReleased(lock.key, () => this.enqueue(rt, () => this.dispatch(rt, resumed)));
+      return;
+    }
     rt.runningActionId = action.id;
     const token = this.deps.fencingToken?.() ?? null;
     const startedAt = env.clock.now();
-    await recorder.actionStarted(rt.id, action, startedAt, resumed, token);
+    try {
+      // Intent first: nothing acts before the action is recorded.
+      await recorder.actionStarted(rt.id, action, startedAt, resumed, token);
+      this.startWriteTries.delete(action.id);
+    } catch (e) {
+      // Not half-done: not running, unlocked, tried again (or reported failed to the machine).
+      rt.runningActionId = null;
+      lock.lease.release();
+      this.startNotRecorded(rt, action, resumed, e);
+      return;
+    }
     const timeline = recorder.timeline(rt.id, action, () => env.clock.now(), sideWrites);
-    void executor.execute(action, rt.name, timeline).then((result) => {
+    void executor.execute(action, rt.name, timeline, () => lock.lease.release()).then((result) => {
       const at = env.clock.now();
       events.notify({ type: 'action-done', targetId: rt.id, action, result, startedAt, at });
-      this.enqueue(rt, () => recorder.actionFinished(rt.id, action, startedAt, at, result, token));
+      this.enqueue(rt, () => this.write(rt, `end of ${action.id}`, () => recorder.actionFinished(rt.id, action, startedAt, at, result, token)).then(() => undefined));
       if (rt.runningActionId === action.id) rt.runningActionId = null;
       this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, result });
     });
+  }
+
+  /** The targets an action acts on: its own, and for a host evacuation the VMs it may start elsewhere. */
+  private lockKeys(rt: TargetRuntime, action: PendingAction): TargetId[] {
+    if (action.kind !== 'fence-migrate') return [rt.id];
+    const vms = [...this.deps.index.vms.values()].filter((v) => v.currentHost === rt.name).map((v) => this.idOf('vm', v.name));
+    return [rt.id, ...vms];
+  }
+
+  /** The start of an action could not be written: retry after a backoff; after the last try the attempt failed. */
+  private startNotRecorded(rt: TargetRuntime, action: PendingAction, resumed: boolean, e: unknown): void {
+    const { env, events, storeWrites } = this.deps;
+    const tries = (this.startWriteTries.get(action.id) ?? 0) + 1;
+    this.startWriteTries.set(action.id, tries);
+    const backoffMs = storeWrites.failed(rt.id, `start of ${action.id}`, e, tries);
+    if (backoffMs !== null) {
+      env.clock.setTimeout(() => this.enqueue(rt, () => this.dispatch(rt, resumed)), backoffMs);
+      return;
+    }
+    this.startWriteTries.delete(action.id);
+    const at = env.clock.now();
+    const result = actionFailed(`not started: its start could not be recorded in the store (${errorText(e)})`);
+    events.notify({ type: 'action-done', targetId: rt.id, action, result, startedAt: at, at });
+    this.send(rt, { type: 'ACTION_DONE', at, actionId: action.id, result });
   }
 
   private async hostPhaseChanged(rt: TargetRuntime, to: TargetPhase, incidentId: string | null): Promise<void> {

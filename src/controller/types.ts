@@ -34,6 +34,15 @@ export interface ControllerHealth {
   targets: number;
   openIncidents: number;
   probeCycles: number;
+  /** Do no harm: whether destructive actions are held right now (self-check or storm guard) and why. */
+  safetyGuard: { on: boolean; reason: string | null };
+  /** Destructive actions running now, per concurrency limit (policy.safety.maxConcurrent). */
+  destructiveInFlight: { fence: number; powerCycle: number; reinstall: number };
+  /** Store writes of the targets' write chains that failed (each try counts; store-writes.ts). */
+  storeWriteFailures: number;
+  /** Writes given up after their last retry. */
+  storeWritesAbandoned: number;
+  lastStoreError: { what: string; target: string; error: string; at: number } | null;
 }
 
 export interface ControllerApi {

@@ -4,11 +4,19 @@
  */
 export type ActionResult =
   | { outcome: 'ok' }
-  /** It cannot go on without a person (e.g. fencing could not be confirmed). */
-  | { outcome: 'blocked'; reason: string }
+  /**
+   * It cannot go on without a person (e.g. fencing could not be confirmed). `untouched`: the safety
+   * gate refused it before anything was done (a BMC contradicted by the host).
+   */
+  | { outcome: 'blocked'; reason: string; untouched?: true }
   /** A host evacuation found no healthy host with room for any of its VMs (nothing was done). */
   | { outcome: 'no-room'; reason: string }
-  | { outcome: 'failed'; error: string };
+  | { outcome: 'failed'; error: string }
+  /**
+   * Nothing was done: the safety gate found no independent evidence (or a guard or limit holds
+   * destructive actions). The incident waits in `holding` and asks again after `recheckAfterMs`.
+   */
+  | { outcome: 'held'; reason: string; recheckAfterMs: number };
 
 export type ActionResultOutcome = ActionResult['outcome'];
 
@@ -27,6 +35,7 @@ export function actionResultProblem(r: ActionResult): string | null {
       return r.error;
     case 'blocked':
     case 'no-room':
+    case 'held':
       return r.reason;
   }
 }

@@ -16,6 +16,8 @@ export interface PendingAction {
   issuedAt: number;
   /** fence-migrate only: a person confirmed the host is off, so no BMC confirmation is needed. */
   operatorConfirmedOff: boolean;
+  /** A person ran this rung by hand: the operator is the evidence (limits still apply). Absent = false. */
+  operatorTriggered?: boolean;
 }
 
 export interface RecoveryContext {
@@ -54,6 +56,15 @@ export interface RecoveryContext {
    * Absent in snapshots of earlier versions (= null).
    */
   leftoverRetryAt?: number | null;
+  /**
+   * recovering.acting: when the requested action must have reported (rung timeout plus a margin);
+   * a TICK past it counts as a failed attempt. Absent in earlier snapshots (= no deadline).
+   */
+  actingDeadline?: number | null;
+  /** holding: why the safety gate held the action, when to ask again, and how many holds in a row for that reason. */
+  holdReason?: string | null;
+  holdUntil?: number | null;
+  holdCount?: number;
 }
 
 export interface RecoveryInput {
@@ -90,6 +101,10 @@ export function initialContext(input: RecoveryInput): RecoveryContext {
     phaseSince: input.at,
     unblockedAt: null,
     leftoverRetryAt: null,
+    actingDeadline: null,
+    holdReason: null,
+    holdUntil: null,
+    holdCount: 0,
   };
 }
 

@@ -23,7 +23,8 @@ export function ladderFor(target: { kind: TargetKind; canRestartService: boolean
 }
 
 /**
- * After its VMs were evacuated, a host is only repaired: power it back, else reinstall it. No
+ * After its VMs were evacuated, a host is only repaired: power it back, else reinstall it (given
+ * evidence of a broken installation: escalation/reinstall-evidence.ts). No
  * hypervisor restart (no guest left to keep running) and no second evacuation.
  */
 export const HOST_REPAIR_LADDER: RungNumber[] = HOST_LADDER.filter((r) => r !== RUNG.restartHypervisor && r !== RUNG.fenceMigrate);
@@ -34,8 +35,11 @@ export const EVACUATE_THEN_REPAIR_LADDER: RungNumber[] = [RUNG.fenceMigrate, ...
 /** A flapping host whose VMs went down with it: move them, then quarantine the host. */
 export const EVACUATE_THEN_QUARANTINE_LADDER: RungNumber[] = [RUNG.fenceMigrate, RUNG.quarantine];
 
-/** A host that keeps its VMs (no room elsewhere): every host rung but the evacuation. */
-export const IN_PLACE_LADDER: RungNumber[] = HOST_LADDER.filter((r) => r !== RUNG.fenceMigrate);
+/**
+ * A host that keeps its VMs (no room elsewhere): every host rung but the evacuation and the
+ * reinstall (it would wipe the VMs still aboard).
+ */
+export const IN_PLACE_LADDER: RungNumber[] = HOST_LADDER.filter((r) => r !== RUNG.fenceMigrate && r !== RUNG.reinstall);
 
 /** Rungs an operator may run by hand on a target kind: its rungs, less the quarantine (not an action). */
 export function operatorRungs(kind: TargetKind): RungNumber[] {

@@ -24,6 +24,32 @@ export interface PenaltyPolicy {
   suppressAbove: number;
 }
 
+/** Storm guard: a "cliff" of hosts turning bad together points at the controller's side, not theirs. */
+export interface StormGuardPolicy {
+  /** Share of all hosts (0..1) that must turn bad within the window. */
+  share: number;
+  /** ...and at least this many hosts. */
+  minTargets: number;
+  windowSeconds: number;
+}
+
+/** Limits on destructive actions running at the same time, whatever the evidence. */
+export interface MaxConcurrentPolicy {
+  fence: number;
+  powerCycle: number;
+  reinstall: number;
+}
+
+/** Do no harm (issue 9): what a destructive action needs and what holds it. */
+export interface SafetyPolicy {
+  /** How many healthy peer hosts are asked whether they reach a target the controller cannot. */
+  peerWitnesses: number;
+  stormGuard: StormGuardPolicy;
+  maxConcurrent: MaxConcurrentPolicy;
+  /** A held action is asked again after this long (a limit: after a fraction of it). */
+  holdRecheckSeconds: number;
+}
+
 export interface Policy {
   /** Consecutive bad probes before a target is declared failed. */
   failAfter: number;
@@ -59,6 +85,7 @@ export interface Policy {
   hypervisorRestartCommand: string;
   /** Command run over SSH for a clean host reboot (when the host still answers). */
   hostRebootCommand: string;
+  safety: SafetyPolicy;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -80,6 +107,12 @@ export const DEFAULT_POLICY: Policy = {
   selfFenceAfterSeconds: null,
   hypervisorRestartCommand: 'systemctl restart libvirtd',
   hostRebootCommand: 'systemctl reboot',
+  safety: {
+    peerWitnesses: 3,
+    stormGuard: { share: 0.3, minTargets: 3, windowSeconds: 120 },
+    maxConcurrent: { fence: 2, powerCycle: 2, reinstall: 2 },
+    holdRecheckSeconds: 30,
+  },
 };
 
 /** Deep-merge a partial policy (from config) over the defaults; validation is the config's job. */
@@ -88,6 +121,12 @@ export function resolvePolicy(partial: DeepPartial<Policy> = {}): Policy {
     ...DEFAULT_POLICY,
     ...partial,
     penalty: { ...DEFAULT_POLICY.penalty, ...partial.penalty },
+    safety: {
+      ...DEFAULT_POLICY.safety,
+      ...partial.safety,
+      stormGuard: { ...DEFAULT_POLICY.safety.stormGuard, ...partial.safety?.stormGuard },
+      maxConcurrent: { ...DEFAULT_POLICY.safety.maxConcurrent, ...partial.safety?.maxConcurrent },
+    },
     rungs: Object.fromEntries(
       (Object.keys(DEFAULT_POLICY.rungs) as ActingRung[]).map((r) => [
         r,

@@ -54,6 +54,19 @@ export interface HostSpec {
   hypervisorUri: string;
   ssh?: SshSpec;
   capacity: Capacity;
+  /**
+   * The watchdog contract the host runs (issue 9): a host that loses its storage lease resets
+   * itself within `leaseTimeoutSeconds`. Without one the controller never assumes a silent host
+   * has fenced itself.
+   */
+  watchdog?: HostWatchdog;
+}
+
+export type WatchdogKind = 'sanlock' | 'wdmd' | 'hardware';
+
+export interface HostWatchdog {
+  kind: WatchdogKind;
+  leaseTimeoutSeconds: number;
 }
 
 export type ServiceCheck =
@@ -106,7 +119,7 @@ export type ActionKind =
   /** Not a rung of its own: the aftermath of an evacuation, when the fenced host is back. */
   | 'remove-stale-copies';
 
-export type ActionOutcome = 'ok' | 'failed' | 'blocked' | 'interrupted';
+export type ActionOutcome = 'ok' | 'failed' | 'blocked' | 'held' | 'interrupted';
 
 export type IncidentState = 'open' | 'recovering' | 'awaiting-operator' | 'resolved' | 'quarantined' | 'cancelled';
 
@@ -117,6 +130,8 @@ export type TargetPhase =
   | 'failed'
   | 'recovering'
   | 'verifying'
+  /** An action was held by the safety gate: the incident stays open and asks again later. */
+  | 'holding'
   | 'blocked'
   | 'awaiting-operator'
   | 'quarantined'

@@ -13,6 +13,8 @@ export interface ExecRequest {
   timeoutMs: number;
   /** Bytes kept per stream; more output is dropped. */
   maxOutputBytes?: number;
+  /** Aborted: the child is killed (SIGKILL) at once and the result says `aborted`. */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -22,6 +24,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** The request's signal fired and the child was killed. */
+  aborted?: boolean;
   /** Set when the program could not be started (ENOENT: not installed, EACCES...). */
   spawnError?: NodeJS.ErrnoException;
   durationMs: number;
@@ -39,6 +43,7 @@ export const execBounded: ExecFn = (req) =>
     const max = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
     let settled = false;
     let timedOut = false;
+    let aborted = false;
     const child = execFile(
       req.file,
       [...req.args],
@@ -47,6 +52,7 @@ export const execBounded: ExecFn = (req) =>
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
         const e = err as (NodeJS.ErrnoException & { code?: unknown; signal?: string | null }) | null;
         const spawnError = e && typeof e.code === 'string' && e.syscall?.startsWith('spawn') ? e : undefined;
         resolve({
@@ -55,6 +61,7 @@ export const execBounded: ExecFn = (req) =>
           stdout: String(stdout).slice(0, max),
           stderr: String(stderr).slice(0, max),
           timedOut,
+          ...(aborted ? { aborted } : {}),
           ...(spawnError ? { spawnError } : {}),
           durationMs: Date.now() - started,
         });
@@ -65,6 +72,12 @@ export const execBounded: ExecFn = (req) =>
       timedOut = true;
       child.kill('SIGKILL');
     }, req.timeoutMs);
+    const onAbort = (): void => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    if (req.signal?.aborted) onAbort();
+    else req.signal?.addEventListener('abort', onAbort, { once: true });
     // Nothing is ever written to the child; close stdin so it cannot wait for input.
     child.stdin?.end();
   });

@@ -10,12 +10,12 @@
  * before ours never count again (a stale "No bootable media" must not send a repaired host to
  * reinstall).
  */
-import type { BootDevice, Clock, Logger, PowerDriver } from '../env/env.js';
+import type { BootDevice, CallOptions, Clock, Logger, PowerDriver } from '../env/env.js';
+import { abortError, sleepUnlessAborted, throwIfAborted } from '../env/abort.js';
 import type { BootProgress, PowerState } from '../core/signature.js';
 import type { BmcSpec, HostSpec } from '../core/types.js';
 import { RrcError, errorText, isRrcError } from '../errors.js';
 import { execBounded, type ExecFn, type ExecResult } from './exec.js';
-import { sleep } from '../env/timing.js';
 import { realClock as wallClock } from '../env/real/clock.js';
 import { foldBootProgress, markOf, parseSel, SelMarks, type BootVerdict } from './ipmi-sel.js';
 
@@ -75,8 +75,8 @@ export class IpmiPowerDriver implements PowerDriver {
     };
   }
 
-  async status(host: HostSpec): Promise<PowerState> {
-    const out = await this.run(host, ['chassis', 'power', 'status']);
+  async status(host: HostSpec, opts?: CallOptions): Promise<PowerState> {
+    const out = await this.run(host, ['chassis', 'power', 'status'], this.opts.retries, opts?.signal);
     const m = /Chassis Power is (on|off)/i.exec(out);
     if (!m?.[1]) {
       throw new RrcError('RRC_ERR_DRIVER', `${where(host)}: unexpected power status output "${firstLine(out)}"`);
@@ -84,37 +84,38 @@ export class IpmiPowerDriver implements PowerDriver {
     return m[1].toLowerCase() === 'on' ? 'on' : 'off';
   }
 
-  async on(host: HostSpec): Promise<void> {
-    await this.markSel(host);
-    await this.run(host, ['chassis', 'power', 'on']);
+  async on(host: HostSpec, opts?: CallOptions): Promise<void> {
+    await this.markSel(host, opts?.signal);
+    await this.run(host, ['chassis', 'power', 'on'], this.opts.retries, opts?.signal);
   }
 
-  async off(host: HostSpec): Promise<void> {
-    await this.run(host, ['chassis', 'power', 'off']);
+  async off(host: HostSpec, opts?: CallOptions): Promise<void> {
+    await this.run(host, ['chassis', 'power', 'off'], this.opts.retries, opts?.signal);
   }
 
-  async cycle(host: HostSpec): Promise<void> {
-    await this.markSel(host);
+  async cycle(host: HostSpec, opts?: CallOptions): Promise<void> {
+    const signal = opts?.signal;
+    await this.markSel(host, signal);
     try {
-      await this.run(host, ['chassis', 'power', 'cycle']);
+      await this.run(host, ['chassis', 'power', 'cycle'], this.opts.retries, signal);
     } catch (e) {
       // Many BMCs refuse "cycle" while the chassis is off (completion code 0xd5); power on instead.
       if (isRrcError(e, 'RRC_ERR_DRIVER') && /not supported in present state|0xd5/i.test(e.message)) {
-        await this.run(host, ['chassis', 'power', 'on']);
+        await this.run(host, ['chassis', 'power', 'on'], this.opts.retries, signal);
         return;
       }
       throw e;
     }
   }
 
-  async reset(host: HostSpec): Promise<void> {
-    await this.markSel(host);
-    await this.run(host, ['chassis', 'power', 'reset']);
+  async reset(host: HostSpec, opts?: CallOptions): Promise<void> {
+    await this.markSel(host, opts?.signal);
+    await this.run(host, ['chassis', 'power', 'reset'], this.opts.retries, opts?.signal);
   }
 
   /** Boot-once: the BMC forgets the override after the next boot. */
-  async setBootDevice(host: HostSpec, device: BootDevice): Promise<void> {
-    await this.run(host, ['chassis', 'bootdev', device]);
+  async setBootDevice(host: HostSpec, device: BootDevice, opts?: CallOptions): Promise<void> {
+    await this.run(host, ['chassis', 'bootdev', device], this.opts.retries, opts?.signal);
   }
 
   async bootProgress(host: HostSpec): Promise<BootProgress> {
@@ -133,17 +134,22 @@ export class IpmiPowerDriver implements PowerDriver {
    * Notes where the SEL ends before a power action. Best effort: a BMC without a SEL, or one
    * that fails this read, still gets the power command (then the whole log counts).
    */
-  private async markSel(host: HostSpec): Promise<void> {
+  private async markSel(host: HostSpec, signal?: AbortSignal): Promise<void> {
     const bmc = bmcOf(host);
     try {
-      this.opts.selMarks.set(bmcKey(bmc), markOf(parseSel(await this.run(host, ['sel', 'elist'], 0))));
+      this.opts.selMarks.set(bmcKey(bmc), markOf(parseSel(await this.run(host, ['sel', 'elist'], 0, signal))));
     } catch (e) {
+      // Aborted: the power command that follows must not be sent.
+      throwIfAborted(signal, `${where(host)}: sel elist`);
       this.opts.log?.debug({ host: host.name, err: errorText(e) }, 'SEL not marked before power action');
     }
   }
 
-  /** Runs one ipmitool command with retries; returns stdout or throws a typed error. */
-  private async run(host: HostSpec, command: string[], retries = this.opts.retries): Promise<string> {
+  /**
+   * Runs one ipmitool command with retries; returns stdout or throws a typed error. An aborted
+   * `signal` kills the running ipmitool child and sends no further try (RRC_ERR_ABORTED).
+   */
+  private async run(host: HostSpec, command: string[], retries = this.opts.retries, signal?: AbortSignal): Promise<string> {
     const bmc = bmcOf(host);
     const password = await this.password(host, bmc);
     const args = [
@@ -161,8 +167,10 @@ export class IpmiPowerDriver implements PowerDriver {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: password };
     let last: RrcError | undefined;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await sleep(this.opts.clock, this.opts.backoffMs * attempt);
-      const res = await this.opts.exec({ file: this.opts.ipmitoolPath, args, env, timeoutMs: this.opts.timeoutMs });
+      if (attempt > 0) await sleepUnlessAborted(this.opts.clock, this.opts.backoffMs * attempt, signal, `${where(host)}: ipmitool`);
+      throwIfAborted(signal, `${where(host)}: ipmitool ${command.join(' ')}`);
+      const res = await this.opts.exec({ file: this.opts.ipmitoolPath, args, env, timeoutMs: this.opts.timeoutMs, ...(signal ? { signal } : {}) });
+      if (res.aborted && signal) throw abortError(signal, `${where(host)}: ipmitool ${command.join(' ')} killed`);
       const err = this.classify(host, bmc, command, res);
       if (!err) return res.stdout;
       last = err;

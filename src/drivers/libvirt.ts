@@ -6,11 +6,12 @@
  * Nor has it autostart: that goes through virsh (libvirt-autostart.ts), and every domain this
  * driver defines or starts is left with autostart off.
  */
-import type { Clock, DomainInfo, HypervisorDriver, Logger, NodeInfo } from '../env/env.js';
+import type { CallOptions, Clock, DomainInfo, HypervisorDriver, Logger, NodeInfo } from '../env/env.js';
+import { sleepUnlessAborted, throwIfAborted, unlessAborted } from '../env/abort.js';
 import type { DomainState } from '../core/signature.js';
 import type { HostSpec, VmSpec } from '../core/types.js';
 import { RrcError, errorText } from '../errors.js';
-import { sleep, withTimeout } from '../env/timing.js';
+import { withTimeout } from '../env/timing.js';
 import { realClock as wallClock } from '../env/real/clock.js';
 import { VirshAutostart } from './libvirt-autostart.js';
 
@@ -119,17 +120,22 @@ export class LibvirtDriver implements HypervisorDriver {
     this.autostart = opts.autostart ?? new VirshAutostart({ timeoutMs: this.callTimeoutMs });
   }
 
-  async ping(host: HostSpec): Promise<void> {
-    await this.call(host, 'ping', (c) => c.connectGetHostname(), true);
+  async ping(host: HostSpec, opts?: CallOptions): Promise<void> {
+    await this.call(host, 'ping', (c) => c.connectGetHostname(), true, opts?.signal);
   }
 
-  async listDomains(host: HostSpec): Promise<DomainInfo[]> {
-    const handles = await this.call(host, 'list domains', (c) => c.connectListAllDomains(), true);
+  async listDomains(host: HostSpec, opts?: CallOptions): Promise<DomainInfo[]> {
+    const signal = opts?.signal;
+    const handles = await this.call(host, 'list domains', (c) => c.connectListAllDomains(), true, signal);
     const out: DomainInfo[] = [];
     for (const d of handles) {
       try {
-        const [name, uuid, info] = await this.call(host, 'domain info', (c) =>
-          Promise.all([c.domainGetName(d), c.domainGetUUIDString(d), c.domainGetInfo(d)]),
+        const [name, uuid, info] = await this.call(
+          host,
+          'domain info',
+          (c) => Promise.all([c.domainGetName(d), c.domainGetUUIDString(d), c.domainGetInfo(d)]),
+          false,
+          signal,
         );
         out.push({ name, uuid, state: STATES[info.state] ?? 'unknown' });
       } catch (e) {
@@ -140,72 +146,78 @@ export class LibvirtDriver implements HypervisorDriver {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async domainState(host: HostSpec, vm: VmSpec): Promise<DomainState> {
-    const d = await this.lookup(host, vm);
-    return d ? this.stateOf(host, vm, d) : 'missing';
+  async domainState(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<DomainState> {
+    const d = await this.lookup(host, vm, opts?.signal);
+    return d ? this.stateOf(host, vm, d, opts?.signal) : 'missing';
   }
 
-  async reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number }): Promise<void> {
-    const d = await this.mustLookup(host, vm);
-    const state = await this.stateOf(host, vm, d);
+  async reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number } & CallOptions): Promise<void> {
+    const signal = opts.signal;
+    const d = await this.mustLookup(host, vm, signal);
+    const state = await this.stateOf(host, vm, d, signal);
     if (state === 'running') {
       let asked = true;
       try {
-        await this.call(host, `shutdown ${vm.name}`, (c) => c.domainShutdown(d));
+        await this.call(host, `shutdown ${vm.name}`, (c) => c.domainShutdown(d), false, signal);
       } catch (e) {
+        throwIfAborted(signal, `${where(host)}: reboot ${vm.name}`);
         if (!NOT_RUNNING.test(errorText(e))) {
           asked = false;
           this.opts.log?.warn({ host: host.name, vm: vm.name, err: errorText(e) }, 'shutdown refused, destroying');
         }
       }
-      const off = asked && (await this.waitShutoff(host, vm, d, opts.shutdownTimeoutMs));
+      const off = asked && (await this.waitShutoff(host, vm, d, opts.shutdownTimeoutMs, signal));
       if (!off) {
         this.opts.log?.info({ host: host.name, vm: vm.name }, 'guest ignored shutdown, destroying');
-        await this.destroyHandle(host, vm, d);
+        await this.destroyHandle(host, vm, d, signal);
       }
     } else if (state !== 'shutoff') {
       // Paused or crashed guests cannot act on an ACPI shutdown.
-      await this.destroyHandle(host, vm, d);
+      await this.destroyHandle(host, vm, d, signal);
     }
-    await this.start(host, vm);
+    await this.start(host, vm, signal);
   }
 
-  async restart(host: HostSpec, vm: VmSpec): Promise<void> {
-    const d = await this.mustLookup(host, vm);
-    if ((await this.stateOf(host, vm, d)) !== 'shutoff') await this.destroyHandle(host, vm, d);
-    await this.start(host, vm);
+  async restart(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void> {
+    const signal = opts?.signal;
+    const d = await this.mustLookup(host, vm, signal);
+    if ((await this.stateOf(host, vm, d, signal)) !== 'shutoff') await this.destroyHandle(host, vm, d, signal);
+    await this.start(host, vm, signal);
   }
 
-  async defineAndStart(host: HostSpec, vm: VmSpec): Promise<void> {
-    let d = await this.lookup(host, vm);
+  async defineAndStart(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void> {
+    const signal = opts?.signal;
+    let d = await this.lookup(host, vm, signal);
     if (!d) {
       const xml = vm.domainXml;
       if (!xml) throw new RrcError('RRC_ERR_CONFIG_INVALID', `vm ${vm.name}: no domain XML stored, cannot define it on ${host.name}`);
-      d = await this.call(host, `define ${vm.name}`, (c) => c.domainDefineXML(xml));
+      d = await this.call(host, `define ${vm.name}`, (c) => c.domainDefineXML(xml), false, signal);
     }
     await this.keepAutostartOff(host, vm, d);
-    const state = await this.stateOf(host, vm, d);
+    const state = await this.stateOf(host, vm, d, signal);
     if (state === 'running') return;
     if (state === 'paused') {
       const handle = d;
-      await this.call(host, `resume ${vm.name}`, (c) => c.domainResume(handle));
-      await this.verifyRunning(host, vm);
+      await this.call(host, `resume ${vm.name}`, (c) => c.domainResume(handle), false, signal);
+      await this.verifyRunning(host, vm, signal);
       return;
     }
-    if (state !== 'shutoff') await this.destroyHandle(host, vm, d);
-    await this.start(host, vm);
+    if (state !== 'shutoff') await this.destroyHandle(host, vm, d, signal);
+    await this.start(host, vm, signal);
   }
 
-  async destroy(host: HostSpec, vm: VmSpec): Promise<void> {
-    const d = await this.lookup(host, vm);
-    if (d && (await this.stateOf(host, vm, d)) !== 'shutoff') await this.destroyHandle(host, vm, d);
+  async destroy(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void> {
+    const signal = opts?.signal;
+    const d = await this.lookup(host, vm, signal);
+    if (d && (await this.stateOf(host, vm, d, signal)) !== 'shutoff') await this.destroyHandle(host, vm, d, signal);
   }
 
-  async undefine(host: HostSpec, vm: VmSpec): Promise<void> {
-    const d = await this.lookup(host, vm);
+  async undefine(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void> {
+    const signal = opts?.signal;
+    const d = await this.lookup(host, vm, signal);
     if (!d) return;
     try {
-      await this.call(host, `undefine ${vm.name}`, (c) => c.domainUndefine(d));
+      await this.call(host, `undefine ${vm.name}`, (c) => c.domainUndefine(d), false, signal);
     } catch (e) {
       if (!DOMAIN_MISSING.test(errorText(e))) throw e;
     }
@@ -267,62 +279,62 @@ export class LibvirtDriver implements HypervisorDriver {
     return this.call(host, `uuid of ${vm.name}`, (c) => c.domainGetUUIDString(d), true);
   }
 
-  private async start(host: HostSpec, vm: VmSpec): Promise<void> {
-    const d = await this.mustLookup(host, vm);
+  private async start(host: HostSpec, vm: VmSpec, signal?: AbortSignal): Promise<void> {
+    const d = await this.mustLookup(host, vm, signal);
     try {
-      await this.call(host, `create ${vm.name}`, (c) => c.domainCreate(d));
+      await this.call(host, `create ${vm.name}`, (c) => c.domainCreate(d), false, signal);
     } catch (e) {
       if (!/already running|already active/i.test(errorText(e))) throw e;
     }
-    await this.verifyRunning(host, vm);
+    await this.verifyRunning(host, vm, signal);
   }
 
-  private async verifyRunning(host: HostSpec, vm: VmSpec): Promise<void> {
-    const state = await this.domainState(host, vm);
+  private async verifyRunning(host: HostSpec, vm: VmSpec, signal?: AbortSignal): Promise<void> {
+    const state = await this.domainState(host, vm, { signal });
     if (state !== 'running') {
       throw new RrcError('RRC_ERR_DRIVER', `${where(host)}: vm ${vm.name} is ${state} after start, expected running`);
     }
   }
 
-  private async destroyHandle(host: HostSpec, vm: VmSpec, d: DomainHandle): Promise<void> {
+  private async destroyHandle(host: HostSpec, vm: VmSpec, d: DomainHandle, signal?: AbortSignal): Promise<void> {
     try {
-      await this.call(host, `destroy ${vm.name}`, (c) => c.domainDestroy(d));
+      await this.call(host, `destroy ${vm.name}`, (c) => c.domainDestroy(d), false, signal);
     } catch (e) {
       if (!NOT_RUNNING.test(errorText(e))) throw e;
     }
   }
 
   /** Polls on the injected clock; bounded by the deadline. */
-  private async waitShutoff(host: HostSpec, vm: VmSpec, d: DomainHandle, timeoutMs: number): Promise<boolean> {
+  private async waitShutoff(host: HostSpec, vm: VmSpec, d: DomainHandle, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     const deadline = this.clock.now() + timeoutMs;
     const poll = Math.max(1, Math.min(this.pollMs, timeoutMs));
     // Bounded by the deadline, and by a round count in case the clock stands still.
     const maxRounds = Math.ceil(timeoutMs / poll) + 2;
     for (let round = 0; round < maxRounds; round++) {
-      const s = await this.stateOf(host, vm, d).catch((e: unknown) => {
+      const s = await this.stateOf(host, vm, d, signal).catch((e: unknown) => {
         if (DOMAIN_MISSING.test(errorText(e))) return 'shutoff' as const; // transient domain gone
         throw e;
       });
       if (s === 'shutoff') return true;
       if (this.clock.now() + poll > deadline) return false;
-      await sleep(this.clock, poll);
+      await sleepUnlessAborted(this.clock, poll, signal, `${where(host)}: waiting for ${vm.name} to stop`);
     }
     return false;
   }
 
-  private async stateOf(host: HostSpec, _vm: VmSpec, d: DomainHandle): Promise<DomainState> {
-    const info = await this.call(host, 'domain state', (c) => c.domainGetInfo(d), true);
+  private async stateOf(host: HostSpec, _vm: VmSpec, d: DomainHandle, signal?: AbortSignal): Promise<DomainState> {
+    const info = await this.call(host, 'domain state', (c) => c.domainGetInfo(d), true, signal);
     return STATES[info.state] ?? 'unknown';
   }
 
   /** By UUID first (names can be reused), then by name; null when not defined. */
-  private async lookup(host: HostSpec, vm: VmSpec): Promise<DomainHandle | null> {
+  private async lookup(host: HostSpec, vm: VmSpec, signal?: AbortSignal): Promise<DomainHandle | null> {
     const tries: Array<[string, (c: LibvirtConnection) => Promise<DomainHandle>]> = [];
     if (vm.uuid) tries.push([`lookup ${vm.uuid}`, (c) => c.domainLookupByUUIDString(vm.uuid)]);
     tries.push([`lookup ${vm.name}`, (c) => c.domainLookupByName(vm.name)]);
     for (const [what, fn] of tries) {
       try {
-        return await this.call(host, what, fn, true);
+        return await this.call(host, what, fn, true, signal);
       } catch (e) {
         // Any driver error of the UUID lookup (not found, malformed UUID) falls through to the name.
         const miss = e instanceof RrcError && e.code === 'RRC_ERR_DRIVER' && (what.includes(vm.uuid) || DOMAIN_MISSING.test(e.message));
@@ -332,8 +344,8 @@ export class LibvirtDriver implements HypervisorDriver {
     return null;
   }
 
-  private async mustLookup(host: HostSpec, vm: VmSpec): Promise<DomainHandle> {
-    const d = await this.lookup(host, vm);
+  private async mustLookup(host: HostSpec, vm: VmSpec, signal?: AbortSignal): Promise<DomainHandle> {
+    const d = await this.lookup(host, vm, signal);
     if (!d) throw new RrcError('RRC_ERR_NOT_FOUND', `vm ${vm.name} (domain) on ${where(host)}`);
     return d;
   }
@@ -341,14 +353,20 @@ export class LibvirtDriver implements HypervisorDriver {
   /**
    * One binding call with a timeout and error mapping. A timeout or a broken connection drops
    * the cached connection; idempotent reads on a cached connection are retried once on a new one.
+   * An aborted `signal` sends no further call and stops waiting for the one in flight:
+   * multi-step operations stop at their next step.
    */
-  private async call<T>(host: HostSpec, what: string, fn: (c: LibvirtConnection) => Promise<T>, idempotent = false): Promise<T> {
+  private async call<T>(host: HostSpec, what: string, fn: (c: LibvirtConnection) => Promise<T>, idempotent = false, signal?: AbortSignal): Promise<T> {
     const uri = host.hypervisorUri;
     for (let attempt = 0; attempt < 2; attempt++) {
+      throwIfAborted(signal, `${where(host)}: ${what}`);
       const wasCached = this.conns.has(uri);
-      const conn = await this.connection(host);
+      const conn = await unlessAborted(this.connection(host), signal, `${where(host)}: connect`);
       try {
-        return await withTimeout(this.clock, fn(conn), this.callTimeoutMs, `${where(host)}: ${what}`, () => this.drop(uri, conn));
+        const work = withTimeout(this.clock, fn(conn), this.callTimeoutMs, `${where(host)}: ${what}`, () => this.drop(uri, conn));
+        // The RPC itself cannot be cancelled (libvirtd finishes it); only our wait ends. The shared
+        // connection stays: probes of the same host use it.
+        return await unlessAborted(work, signal, `${where(host)}: ${what}`);
       } catch (e) {
         if (e instanceof RrcError) throw e;
         const msg = errorText(e);

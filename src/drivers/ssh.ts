@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig } from 'ssh2';
-import type { Logger, RemoteShell, ShellResult } from '../env/env.js';
+import type { CallOptions, Logger, RemoteShell, ShellResult } from '../env/env.js';
+import { abortError, throwIfAborted } from '../env/abort.js';
 import type { SshSpec } from '../core/types.js';
 import { RrcError, errorText } from '../errors.js';
 import { hostKeyAlgorithms, knownHostsName, readKnownHosts, type KnownHostKey } from './known-hosts.js';
@@ -51,13 +52,14 @@ export class SshShell implements RemoteShell {
     this.maxOutput = opts.maxOutputBytes ?? 1024 * 1024;
   }
 
-  async run(endpoint: SshSpec, command: string, opts: { timeoutMs: number }): Promise<ShellResult> {
+  async run(endpoint: SshSpec, command: string, opts: { timeoutMs: number } & CallOptions): Promise<ShellResult> {
     const target = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
     const started = Date.now();
     const remaining = (): number => Math.max(1, opts.timeoutMs - (Date.now() - started));
+    throwIfAborted(opts.signal, `ssh ${target}`);
     const [privateKey, keys] = await Promise.all([this.privateKey(endpoint), this.hostKeys(endpoint)]);
     const algorithms = hostKeyAlgorithms(keys);
-    const result = await this.exec(endpoint, target, command, privateKey, keys, algorithms, remaining());
+    const result = await this.exec(endpoint, target, command, privateKey, keys, algorithms, remaining(), opts.signal);
     this.opts.log?.debug({ target, code: result.code, ms: Date.now() - started }, 'ssh command done');
     return result;
   }
@@ -70,6 +72,7 @@ export class SshShell implements RemoteShell {
     keys: KnownHostKey[],
     algorithms: ReturnType<typeof hostKeyAlgorithms>,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<ShellResult> {
     return new Promise<ShellResult>((resolve, reject) => {
       const conn = new ssh2.Client();
@@ -80,7 +83,9 @@ export class SshShell implements RemoteShell {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        // destroy, not end: a hung peer would never complete a graceful close.
+        signal?.removeEventListener('abort', onAbort);
+        // destroy, not end: a hung peer would never complete a graceful close. For an aborted
+        // call this closes the channel too: the remote command gets SIGHUP with its session.
         conn.destroy();
         if (err) reject(err);
         else resolve(res as ShellResult);
@@ -88,6 +93,8 @@ export class SshShell implements RemoteShell {
       const timer = setTimeout(() => {
         finish(new RrcError('RRC_ERR_DRIVER_TIMEOUT', `ssh ${target}: no result within ${timeoutMs} ms (during ${phase})`));
       }, timeoutMs);
+      const onAbort = (): void => finish(abortError(signal as AbortSignal, `ssh ${target} (during ${phase})`));
+      signal?.addEventListener('abort', onAbort, { once: true });
 
       const config: ConnectConfig = {
         host: endpoint.host,

@@ -30,14 +30,22 @@ export interface Prober {
 
 export type BootDevice = 'pxe' | 'disk';
 
+/**
+ * Every driver call that acts or waits takes one (issue 9): an aborted call stops waiting, kills
+ * what it started (ipmitool child, SSH channel), skips the steps it has not begun and rejects.
+ */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 /** Out-of-band power control (BMC). Every call has its own timeout and throws typed errors. */
 export interface PowerDriver {
-  status(host: HostSpec): Promise<PowerState>;
-  on(host: HostSpec): Promise<void>;
-  off(host: HostSpec): Promise<void>;
-  cycle(host: HostSpec): Promise<void>;
-  reset(host: HostSpec): Promise<void>;
-  setBootDevice(host: HostSpec, device: BootDevice): Promise<void>;
+  status(host: HostSpec, opts?: CallOptions): Promise<PowerState>;
+  on(host: HostSpec, opts?: CallOptions): Promise<void>;
+  off(host: HostSpec, opts?: CallOptions): Promise<void>;
+  cycle(host: HostSpec, opts?: CallOptions): Promise<void>;
+  reset(host: HostSpec, opts?: CallOptions): Promise<void>;
+  setBootDevice(host: HostSpec, device: BootDevice, opts?: CallOptions): Promise<void>;
   /** How far the last boot got, from the BMC's event log; drivers that cannot tell leave it out. */
   bootProgress?(host: HostSpec): Promise<BootProgress>;
 }
@@ -55,20 +63,24 @@ export interface NodeInfo {
 
 export interface HypervisorDriver {
   /** Throws when the hypervisor does not answer. */
-  ping(host: HostSpec): Promise<void>;
-  listDomains(host: HostSpec): Promise<DomainInfo[]>;
-  domainState(host: HostSpec, vm: VmSpec): Promise<DomainState>;
+  ping(host: HostSpec, opts?: CallOptions): Promise<void>;
+  listDomains(host: HostSpec, opts?: CallOptions): Promise<DomainInfo[]>;
+  domainState(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<DomainState>;
   /** Soft reboot: shutdown, wait, start; destroy + start if the guest ignores the shutdown. */
-  reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number }): Promise<void>;
+  reboot(host: HostSpec, vm: VmSpec, opts: { shutdownTimeoutMs: number } & CallOptions): Promise<void>;
   /** Hard restart: destroy (if running) + start. */
-  restart(host: HostSpec, vm: VmSpec): Promise<void>;
+  restart(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void>;
   /** Define the domain from the XML kept in the store (if not defined) and start it. */
-  defineAndStart(host: HostSpec, vm: VmSpec): Promise<void>;
+  defineAndStart(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void>;
   /** Stop the domain at once (no-op if not running). */
-  destroy(host: HostSpec, vm: VmSpec): Promise<void>;
+  destroy(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void>;
   /** Remove the definition (no-op if not defined). */
-  undefine(host: HostSpec, vm: VmSpec): Promise<void>;
+  undefine(host: HostSpec, vm: VmSpec, opts?: CallOptions): Promise<void>;
   nodeInfo(host: HostSpec): Promise<NodeInfo>;
+  /** UUIDs (lower case) of the domains defined on `host` with autostart on: one call per host, for drift checks. */
+  autostartDomains(host: HostSpec, opts?: CallOptions): Promise<string[]>;
+  /** Autostart of the VM's domain on `host`; the controller keeps it off (issue 9). */
+  setAutostart(host: HostSpec, vm: VmSpec, on: boolean, opts?: CallOptions): Promise<void>;
 }
 
 export interface ShellResult {
@@ -78,7 +90,7 @@ export interface ShellResult {
 }
 
 export interface RemoteShell {
-  run(endpoint: SshSpec, command: string, opts: { timeoutMs: number }): Promise<ShellResult>;
+  run(endpoint: SshSpec, command: string, opts: { timeoutMs: number } & CallOptions): Promise<ShellResult>;
 }
 
 export interface ReinstallMilestone {
@@ -91,7 +103,16 @@ export interface Provisioner {
   /** Reinstall `host` from scratch over PXE; resolves when the install-complete callback arrived. */
   reinstall(
     host: HostSpec,
-    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void },
+    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void } & CallOptions,
+  ): Promise<void>;
+  /**
+   * A reinstall an earlier controller process started (restart, issue 9): no boot-device or power
+   * command, only the wait for the milestones still to come and the install-complete callback.
+   * Absent: the provisioner cannot take over a reinstall it did not start.
+   */
+  resume?(
+    host: HostSpec,
+    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void } & CallOptions,
   ): Promise<void>;
 }
 

@@ -5,7 +5,10 @@
  */
 import type { TargetId } from '../core/types.js';
 import type {
+  ActionFilter,
   ActionRecord,
+  ApiTokenRecord,
+  AuditFilter,
   AuditRecord,
   HostPatch,
   HostRecord,
@@ -22,6 +25,8 @@ import type {
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
 import {
   actionRecordOf,
+  auditFilterOf,
+  auditMatches,
   checkFencingToken,
   conflict,
   hostRecordOf,
@@ -31,6 +36,7 @@ import {
   notFound,
   patchedHost,
   patchedVm,
+  tokenConflict,
   vmRecordOf,
   type StoreOptions,
 } from './records.js';
@@ -43,6 +49,7 @@ function copyHost(h: HostRecord): HostRecord {
   const out: HostRecord = { ...h, macs: [...h.macs], capacity: { ...h.capacity } };
   if (h.bmc) out.bmc = { ...h.bmc };
   if (h.ssh) out.ssh = { ...h.ssh };
+  if (h.watchdog) out.watchdog = { ...h.watchdog };
   return out;
 }
 
@@ -70,6 +77,7 @@ export class MemoryStore implements Store {
   private readonly actionIdsByIncident = new Map<string, Set<string>>();
   private readonly vmByUuid = new Map<string, string>();
   private readonly audit: AuditRecord[] = [];
+  private readonly tokens = new Map<string, ApiTokenRecord>();
 
   constructor(opts: StoreOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -115,6 +123,12 @@ export class MemoryStore implements Store {
     }
     this.hosts.set(name, next);
     return copyHost(next);
+  }
+
+  async setHostLastContact(name: string, at: number | null): Promise<void> {
+    const h = this.hosts.get(name);
+    if (!h) throw notFound.host(name);
+    this.hosts.set(name, { ...h, lastContactAt: at });
   }
 
   async removeHost(name: string): Promise<void> {
@@ -258,11 +272,12 @@ export class MemoryStore implements Store {
   }
 
   /** Newest first (startedAt, then id, descending). */
-  async listActions(filter: { incidentId?: string; limit?: number } = {}): Promise<ActionRecord[]> {
-    const list =
+  async listActions(filter: ActionFilter = {}): Promise<ActionRecord[]> {
+    const all =
       filter.incidentId === undefined
         ? [...this.actions.values()]
         : [...(this.actionIdsByIncident.get(filter.incidentId) ?? [])].map((id) => this.actions.get(id) as ActionRecord);
+    const list = filter.unfinished ? all.filter((a) => a.finishedAt === null) : all;
     list.sort((a, b) => b.startedAt - a.startedAt || cmp(b.id, a.id));
     return (filter.limit !== undefined ? list.slice(0, filter.limit) : list).map((a) => ({ ...a }));
   }
@@ -270,15 +285,39 @@ export class MemoryStore implements Store {
   // ---- audit -------------------------------------------------------------------------------
 
   async addAudit(rec: AuditRecord): Promise<void> {
-    this.audit.push({ at: rec.at, actor: rec.actor, action: rec.action, target: rec.target ?? null, details: json(rec.details ?? null) });
+    const entry: AuditRecord = { at: rec.at, actor: rec.actor, action: rec.action, target: rec.target ?? null, details: json(rec.details ?? null) };
+    if (rec.outcome !== undefined) entry.outcome = rec.outcome;
+    this.audit.push(entry);
   }
 
-  async listAudit(limit?: number): Promise<AuditRecord[]> {
+  async listAudit(filter?: number | AuditFilter): Promise<AuditRecord[]> {
+    const f = auditFilterOf(filter);
     const list = this.audit
       .map((r, i) => ({ r, i }))
+      .filter(({ r }) => auditMatches(r, f))
       .sort((a, b) => b.r.at - a.r.at || b.i - a.i)
       .map(({ r }) => ({ ...r, details: json(r.details) }));
-    return limit !== undefined ? list.slice(0, limit) : list;
+    return f.limit !== undefined ? list.slice(0, f.limit) : list;
+  }
+
+  // ---- API tokens ----------------------------------------------------------------------------
+
+  async addApiToken(rec: ApiTokenRecord): Promise<void> {
+    if (this.tokens.has(rec.name) || [...this.tokens.values()].some((t) => t.hash === rec.hash)) throw tokenConflict(rec.name);
+    this.tokens.set(rec.name, { ...rec });
+  }
+
+  async listApiTokens(): Promise<ApiTokenRecord[]> {
+    return [...this.tokens.values()].sort(byName).map((t) => ({ ...t }));
+  }
+
+  async findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+    const found = [...this.tokens.values()].find((t) => t.hash === hash);
+    return found ? { ...found } : null;
+  }
+
+  async removeApiToken(name: string): Promise<void> {
+    if (!this.tokens.delete(name)) throw notFound.apiToken(name);
   }
 
   async close(): Promise<void> {

@@ -2,15 +2,17 @@
  * Conversions between Prisma rows and the Store's records: Dates become epoch-ms numbers, JSON
  * text becomes values, NULL columns become absent optional fields.
  */
-import type { HostOperationalState, HostRole, HostSpec, TargetId, VmSpec } from '../core/types.js';
+import type { HostOperationalState, HostRole, HostSpec, HostWatchdog, TargetId, VmSpec } from '../core/types.js';
 import type { Prisma } from './generated/sqlite/client.js';
 import { fromJson, hostRecordOf, toJson, vmRecordOf } from './records.js';
-import type { ActionRecord, HostRecord, IncidentRecord, VmRecord } from './types.js';
+import type { ActionRecord, ApiTokenRecord, AuditRecord, HostRecord, IncidentRecord, VmRecord } from './types.js';
 
 type HostRow = Prisma.HostGetPayload<{ include: { macs: true } }>;
 type VmRow = Prisma.VmGetPayload<object>;
 type IncidentRow = Prisma.IncidentGetPayload<object>;
 type ActionRow = Prisma.ActionGetPayload<object>;
+type AuditRow = Prisma.AuditEntryGetPayload<object>;
+type ApiTokenRow = Prisma.ApiTokenGetPayload<object>;
 
 export const ms = (d: Date) => d.getTime();
 export const msOrNull = (d: Date | null) => (d === null ? null : d.getTime());
@@ -33,7 +35,9 @@ export function hostFromRow(row: HostRow): HostRecord {
     spec.ssh = { host: row.sshHost, port: row.sshPort ?? 0, user: row.sshUser ?? '' };
     if (row.sshKeyRef !== null) spec.ssh.keyRef = row.sshKeyRef;
   }
-  return hostRecordOf(spec, spec.macs, row.state as HostOperationalState, ms(row.createdAt), ms(row.updatedAt));
+  const watchdog = fromJson<HostWatchdog>(row.watchdog);
+  if (watchdog !== null) spec.watchdog = watchdog;
+  return hostRecordOf(spec, spec.macs, row.state as HostOperationalState, ms(row.createdAt), ms(row.updatedAt), msOrNull(row.lastContactAt));
 }
 
 export function hostColumns(h: HostRecord) {
@@ -53,6 +57,7 @@ export function hostColumns(h: HostRecord) {
     ramGb: h.capacity.ramGb,
     diskTb: h.capacity.diskTb,
     state: h.state,
+    watchdog: h.watchdog ? toJson(h.watchdog) : null,
     updatedAt: date(h.updatedAt),
   };
 }
@@ -147,4 +152,14 @@ export function actionColumns(a: ActionRecord) {
     error: a.error,
     fencingToken: a.fencingToken === null ? null : BigInt(a.fencingToken),
   };
+}
+
+export function auditFromRow(r: AuditRow): AuditRecord {
+  const rec: AuditRecord = { at: ms(r.at), actor: r.actor, action: r.action, target: r.target, details: fromJson<Record<string, unknown>>(r.details) };
+  if (r.outcome !== null) rec.outcome = r.outcome as NonNullable<AuditRecord['outcome']>;
+  return rec;
+}
+
+export function tokenFromRow(r: ApiTokenRow): ApiTokenRecord {
+  return { name: r.name, role: r.role as ApiTokenRecord['role'], hash: r.hash, createdAt: ms(r.createdAt), createdBy: r.createdBy };
 }

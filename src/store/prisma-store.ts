@@ -10,17 +10,20 @@ import type { Prisma, PrismaClient } from './generated/sqlite/client.js';
 import {
   actionColumns,
   actionFromRow,
+  auditFromRow,
   date,
   dateOrNull,
   hostColumns,
   hostFromRow,
   incidentFromRow,
   ms,
+  tokenFromRow,
   vmColumns,
   vmFromRow,
 } from './prisma-rows.js';
 import {
   actionRecordOf,
+  auditFilterOf,
   checkFencingToken,
   conflict,
   fromJson,
@@ -31,11 +34,15 @@ import {
   patchedHost,
   patchedVm,
   toJson,
+  tokenConflict,
   vmRecordOf,
   type StoreOptions,
 } from './records.js';
 import type {
+  ActionFilter,
   ActionRecord,
+  ApiTokenRecord,
+  AuditFilter,
   AuditRecord,
   HostPatch,
   HostRecord,
@@ -152,6 +159,13 @@ export class PrismaStore implements Store {
         await tx.hostMac.createMany({ data: macs.map((mac, position) => ({ mac, position, hostId: row.id })) });
       }
       return next;
+    });
+  }
+
+  setHostLastContact(name: string, at: number | null): Promise<void> {
+    return this.guard(`writing the last contact of host ${name}`, async () => {
+      const { count } = await this.db.host.updateMany({ where: { name }, data: { lastContactAt: dateOrNull(at) } });
+      if (count === 0) throw notFound.host(name);
     });
   }
 
@@ -380,10 +394,13 @@ export class PrismaStore implements Store {
   }
 
   /** Newest first (startedAt, then id, descending). */
-  listActions(filter: { incidentId?: string; limit?: number } = {}): Promise<ActionRecord[]> {
+  listActions(filter: ActionFilter = {}): Promise<ActionRecord[]> {
     return this.guard('listing actions', async () => {
       const rows = await this.db.action.findMany({
-        ...(filter.incidentId !== undefined ? { where: { incidentId: filter.incidentId } } : {}),
+        where: {
+          ...(filter.incidentId !== undefined ? { incidentId: filter.incidentId } : {}),
+          ...(filter.unfinished ? { finishedAt: null } : {}),
+        },
         orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
         ...(filter.limit !== undefined ? { take: filter.limit } : {}),
       });
@@ -402,24 +419,53 @@ export class PrismaStore implements Store {
           action: rec.action,
           target: rec.target ?? null,
           details: rec.details === null || rec.details === undefined ? null : toJson(rec.details),
+          outcome: rec.outcome ?? null,
         },
       });
     });
   }
 
-  listAudit(limit?: number): Promise<AuditRecord[]> {
+  listAudit(filter?: number | AuditFilter): Promise<AuditRecord[]> {
+    const f = auditFilterOf(filter);
     return this.guard('reading the audit log', async () => {
       const rows = await this.db.auditEntry.findMany({
+        where: {
+          ...(f.actor !== undefined ? { actor: f.actor } : {}),
+          ...(f.target !== undefined ? { target: f.target } : {}),
+          ...(f.since !== undefined ? { at: { gte: date(f.since) } } : {}),
+          ...(f.outcome !== undefined ? { outcome: f.outcome } : {}),
+        },
         orderBy: [{ at: 'desc' }, { id: 'desc' }],
-        ...(limit !== undefined ? { take: limit } : {}),
+        ...(f.limit !== undefined ? { take: f.limit } : {}),
       });
-      return rows.map((r) => ({
-        at: ms(r.at),
-        actor: r.actor,
-        action: r.action,
-        target: r.target,
-        details: fromJson<Record<string, unknown>>(r.details),
-      }));
+      return rows.map(auditFromRow);
+    });
+  }
+
+  // ---- API tokens ----------------------------------------------------------------------------
+
+  addApiToken(rec: ApiTokenRecord): Promise<void> {
+    return this.tx(`adding token ${rec.name}`, async (tx) => {
+      if (await tx.apiToken.findUnique({ where: { name: rec.name } })) throw tokenConflict(rec.name);
+      await tx.apiToken.create({ data: { ...rec, createdAt: date(rec.createdAt) } });
+    });
+  }
+
+  listApiTokens(): Promise<ApiTokenRecord[]> {
+    return this.guard('listing tokens', async () => (await this.db.apiToken.findMany({ orderBy: { name: 'asc' } })).map(tokenFromRow));
+  }
+
+  findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null> {
+    return this.guard('checking a token', async () => {
+      const row = await this.db.apiToken.findUnique({ where: { hash } });
+      return row ? tokenFromRow(row) : null;
+    });
+  }
+
+  removeApiToken(name: string): Promise<void> {
+    return this.guard(`removing token ${name}`, async () => {
+      const { count } = await this.db.apiToken.deleteMany({ where: { name } });
+      if (count === 0) throw notFound.apiToken(name);
     });
   }
 

@@ -4,7 +4,7 @@
  */
 import { RrcError } from '../errors.js';
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
-import type { ActionRecord, HostPatch, HostRecord, IncidentRecord, VmPatch, VmRecord } from './types.js';
+import type { ActionRecord, AuditFilter, AuditRecord, HostPatch, HostRecord, IncidentRecord, VmPatch, VmRecord } from './types.js';
 
 /** Options accepted by every implementation. */
 export interface StoreOptions {
@@ -57,7 +57,24 @@ export const notFound = {
   vm: (name: string) => new RrcError('RRC_ERR_NOT_FOUND', `VM ${name}`),
   incident: (id: string) => new RrcError('RRC_ERR_NOT_FOUND', `incident ${id}`),
   vmHost: (which: 'home' | 'current', name: string) => new RrcError('RRC_ERR_NOT_FOUND', `${which} host ${name}`),
+  apiToken: (name: string) => new RrcError('RRC_ERR_NOT_FOUND', `token ${name}`),
 };
+
+export const tokenConflict = (name: string) => new RrcError('RRC_ERR_CONFLICT', `token ${name} already exists`);
+
+/** `listAudit(5)` is `listAudit({ limit: 5 })`. */
+export function auditFilterOf(filter: number | AuditFilter | undefined): AuditFilter {
+  return typeof filter === 'number' ? { limit: filter } : (filter ?? {});
+}
+
+export function auditMatches(rec: AuditRecord, f: AuditFilter): boolean {
+  return (
+    (f.actor === undefined || rec.actor === f.actor) &&
+    (f.target === undefined || rec.target === f.target) &&
+    (f.since === undefined || rec.at >= f.since) &&
+    (f.outcome === undefined || rec.outcome === f.outcome)
+  );
+}
 
 /** Fencing tokens are stored as BIGINT; refuse what would not round-trip as a JS number. */
 export function checkFencingToken(token: number | null): void {
@@ -88,7 +105,9 @@ export function patchedHost(current: HostRecord, patch: HostPatch, macs: string[
   if (bmc) spec.bmc = bmc;
   const ssh = clears(patch.ssh) ? undefined : (patch.ssh ?? current.ssh);
   if (ssh) spec.ssh = ssh;
-  return hostRecordOf(spec, spec.macs, patch.state ?? current.state, current.createdAt, now);
+  const watchdog = clears(patch.watchdog) ? undefined : (patch.watchdog ?? current.watchdog);
+  if (watchdog) spec.watchdog = watchdog;
+  return { ...hostRecordOf(spec, spec.macs, patch.state ?? current.state, current.createdAt, now), lastContactAt: current.lastContactAt };
 }
 
 /** The VM after a patch (host existence and UUID uniqueness are checked by the caller). */
@@ -124,6 +143,7 @@ export function hostRecordOf(
   state: HostOperationalState,
   createdAt: number,
   updatedAt: number,
+  lastContactAt: number | null = null,
 ): HostRecord {
   const rec: HostRecord = {
     name: spec.name,
@@ -133,6 +153,7 @@ export function hostRecordOf(
     hypervisorUri: spec.hypervisorUri,
     capacity: { cores: spec.capacity.cores, ramGb: spec.capacity.ramGb, diskTb: spec.capacity.diskTb },
     state,
+    lastContactAt,
     createdAt,
     updatedAt,
   };
@@ -144,6 +165,7 @@ export function hostRecordOf(
     const { host, port, user, keyRef } = spec.ssh;
     rec.ssh = keyRef === undefined || keyRef === null ? { host, port, user } : { host, port, user, keyRef };
   }
+  if (spec.watchdog) rec.watchdog = { kind: spec.watchdog.kind, leaseTimeoutSeconds: spec.watchdog.leaseTimeoutSeconds };
   return rec;
 }
 

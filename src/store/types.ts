@@ -18,6 +18,12 @@ import type {
 
 export interface HostRecord extends HostSpec {
   state: HostOperationalState;
+  /**
+   * While the host is silent: the clock time of the last probe that reached it (the self-fence
+   * wait counts from it, across controller restarts); null while it answers or when never seen.
+   * Written once when a silence starts and cleared once when it ends, never per probe.
+   */
+  lastContactAt: number | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -91,12 +97,46 @@ export interface IncidentDetail extends IncidentRecord {
   actions: ActionRecord[];
 }
 
+/** How an audited request ended: done, refused before anything changed, or failed while acting. */
+export const AUDIT_OUTCOMES = ['ok', 'refused', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
 export interface AuditRecord {
   at: number;
   actor: string;
   action: string;
   target: string | null;
   details: Record<string, unknown> | null;
+  /** Absent on the entries the controller writes before it acts; the API's entries always carry it. */
+  outcome?: AuditOutcome;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  target?: string;
+  /** Epoch ms, inclusive. */
+  since?: number;
+  outcome?: AuditOutcome;
+  limit?: number;
+}
+
+/** API roles, weakest first: each may do everything the ones before it may. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** An API bearer token as stored: never the token itself, only its SHA-256 (hex). */
+export interface ApiTokenRecord {
+  name: string;
+  role: Role;
+  hash: string;
+  createdAt: number;
+  createdBy: string;
+}
+
+export interface ActionFilter {
+  incidentId?: string;
+  unfinished?: boolean;
+  limit?: number;
 }
 
 export interface IncidentFilter {
@@ -116,6 +156,8 @@ export interface Store {
   updateHost(name: string, patch: HostPatch): Promise<HostRecord>;
   /** Throws RRC_ERR_NOT_FOUND; RRC_ERR_CONFLICT while VMs still live on it. */
   removeHost(name: string): Promise<void>;
+  /** HostRecord.lastContactAt; not an inventory change (updatedAt stays). Throws RRC_ERR_NOT_FOUND. */
+  setHostLastContact(name: string, at: number | null): Promise<void>;
 
   listVms(): Promise<VmRecord[]>;
   getVm(name: string): Promise<VmRecord | null>;
@@ -137,11 +179,20 @@ export interface Store {
 
   /** Insert or update by id (an action is written before it runs and again when it ends). */
   upsertAction(rec: ActionRecord): Promise<void>;
-  listActions(filter?: { incidentId?: string; limit?: number }): Promise<ActionRecord[]>;
+  /** `unfinished`: only actions without an end (in flight when a controller stopped). */
+  listActions(filter?: ActionFilter): Promise<ActionRecord[]>;
 
   addAudit(rec: AuditRecord): Promise<void>;
-  /** Newest first. */
-  listAudit(limit?: number): Promise<AuditRecord[]>;
+  /** Newest first; a number is a limit. */
+  listAudit(filter?: number | AuditFilter): Promise<AuditRecord[]>;
+
+  /** Throws RRC_ERR_CONFLICT on a duplicate name (or hash); nothing is written then. */
+  addApiToken(rec: ApiTokenRecord): Promise<void>;
+  /** By name. */
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** Throws RRC_ERR_NOT_FOUND. */
+  removeApiToken(name: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -57,14 +57,32 @@ test('confirm-off is refused when nothing waits for it', async () => {
 
 test('an evacuation does not start VMs on a host that died a moment ago (not yet detected): the next host takes them', async () => {
   const store = await openStore('memory:');
-  const lab = await startSimLab(store);
+  // The spare (first choice) hangs at the last moment: when the evacuation, hv1 confirmed off,
+  // lists the hypervisors to see where each VM already runs. The controller still sees it healthy.
+  let evacuating = false;
+  let hung = false;
+  const lab = await startSimLab(store, {
+    wrapEnv: (env) => {
+      const hypervisor = new Proxy(env.hypervisor, {
+        get(target, prop, receiver) {
+          const value: unknown = Reflect.get(target, prop, receiver);
+          if (prop !== 'listDomains' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          return (host: { name: string }, ...rest: unknown[]) => {
+            if (evacuating && !hung && host.name === 'spare1') {
+              hung = true;
+              applyFaultLine(lab.world, 'host spare1 hang');
+            }
+            return (value as (...a: unknown[]) => unknown).call(target, host, ...rest);
+          };
+        },
+      });
+      return { name: env.name, clock: env.clock, log: env.log, probes: env.probes, power: env.power, hypervisor, shell: env.shell, provisioner: env.provisioner, witnesses: env.witnesses };
+    },
+  });
   try {
     await lab.runFor(30);
-    // The spare (first choice) hangs just as hv1's evacuation starts: the controller still sees it healthy.
     lab.controller.onEvent((e) => {
-      if (e.type === 'emitted' && e.targetId === 'host:hv1' && e.event.type === 'action.requested' && e.event.action.kind === 'fence-migrate') {
-        applyFaultLine(lab.world, 'host spare1 hang');
-      }
+      if (e.type === 'emitted' && e.targetId === 'host:hv1' && e.event.type === 'action.requested' && e.event.action.kind === 'fence-migrate') evacuating = true;
     });
     applyFaultLine(lab.world, 'host hv1 hang');
     const moved = (vm: string) => lab.world.runningCopies(vm).some((h) => h !== 'hv1') && lab.controller.targetStatus(`vm:${vm}`)?.phase === 'healthy';

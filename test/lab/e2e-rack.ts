@@ -200,6 +200,23 @@ export async function startRack(opts: RackOptions): Promise<Rack> {
     // Host probes as the controller saw them (the controller keeps only the signature), for dump().
     const probeLog: ProbeLogEntry[] = [];
     const probes = tracked.probes;
+    // A host of this lab is three peers (ipmi_sim, sshd, a libvirt test:/// file); no power switch
+    // can stop the test:/// driver, so while a host's chassis reads off its hypervisor is made silent
+    // here, as a powered-off host's libvirtd would be (fencing checks that nothing answers).
+    const chassisOff = (name: string): boolean => hosts.get(name)?.sim.powerState() === 'off';
+    const hypervisorSilentWhenChassisOff = new Proxy(tracked.hypervisor, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const host = args[0] as HostSpec | undefined;
+          if (host && typeof host === 'object' && 'name' in host && chassisOff(host.name)) {
+            return Promise.reject(new RrcError('RRC_ERR_UNREACHABLE', `lab: ${host.name} chassis is off, its hypervisor does not answer`));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
     const loggedProbes: Prober = {
       probeVm: (vm, host) => probes.probeVm(vm, host),
       probeHost: async (host) => {
@@ -208,7 +225,8 @@ export async function startRack(opts: RackOptions): Promise<Rack> {
         if (probeLog.length >= 2_000) probeLog.shift();
         probeLog.push(entry);
         try {
-          const o = await probes.probeHost(host);
+          const seen = await probes.probeHost(host);
+          const o = chassisOff(host.name) ? { ...seen, hypervisorOk: false, details: { ...seen.details, hypervisor: 'lab: chassis off, hypervisor silent' } } : seen;
           entry.result = `reachable=${o.reachable} shell=${o.shellOk} bmc=${o.bmcReachable}/${o.power} hv=${o.hypervisorOk} ${JSON.stringify(o.details ?? {})}`;
           return o;
         } catch (e) {
@@ -219,7 +237,7 @@ export async function startRack(opts: RackOptions): Promise<Rack> {
         }
       },
     };
-    const controllerEnv: Env = { ...tracked, probes: loggedProbes };
+    const controllerEnv: Env = { ...tracked, probes: loggedProbes, hypervisor: hypervisorSilentWhenChassisOff };
     cleanups.push({ stage: 2, what: 'driver calls and actions in flight', fn: async () => {
       // Bounded (rounds here, 10 s in cleanup): every driver call has its own deadline, and an
       // action still running (recorded without finishedAt) may call a driver again after a sleep.

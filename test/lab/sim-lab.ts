@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import type { DeepPartial, Policy } from '../../src/core/index.js';
 import type { Logger } from '../../src/env/env.js';
-import { buildSimRack, labHosts, labVms, type SimRack } from '../../src/sim-rack/index.js';
+import { buildSimRack, labHosts, labVms, type SimRack, type SimRackOptions } from '../../src/sim-rack/index.js';
 import type { Store } from '../../src/store/types.js';
 
 export type SimLab = SimRack;
@@ -17,7 +17,7 @@ export function testLog(): { log?: Logger } {
   return level ? { log: pino({ level }) } : {};
 }
 
-export async function startSimLab(store: Store, opts: { policy?: DeepPartial<Policy>; seed?: number } = {}): Promise<SimLab> {
+export async function startSimLab(store: Store, opts: { policy?: DeepPartial<Policy>; seed?: number; wrapEnv?: SimRackOptions['wrapEnv'] } = {}): Promise<SimLab> {
   const lab = await buildSimRack({ hosts: labHosts(), vms: labVms(), store, ...opts, ...testLog() });
   await lab.start();
   return lab;

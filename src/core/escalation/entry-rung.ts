@@ -11,6 +11,7 @@ import { LOWEST_RUNG, RUNG, type RungNumber } from '../rungs.js';
 import type { SignatureCode } from '../signature.js';
 import type { TargetKind } from '../types.js';
 import { evacuatesFirst, startEvacuationFirst } from './evacuation.js';
+import { belowUnprovenReinstall } from './reinstall-evidence.js';
 import { withRung } from './rung-step.js';
 
 /** The rung the evidence points to, before any penalty boost. */
@@ -72,12 +73,13 @@ export function startEntryRung(ctx: RecoveryContext, at: number, policy: Policy)
   if (ctx.kind === 'host' && policy.evacuateFirst && ctx.hasVms && (ladder[index] ?? LOWEST_RUNG) > RUNG.fenceMigrate) {
     index = ladder.indexOf(RUNG.fenceMigrate);
   }
-  return withRung(ctx, at, policy, ladder, index, 1);
+  return withRung(ctx, at, policy, ladder, belowUnprovenReinstall(ctx, ladder, index), 1);
 }
 
 /** An operator's rung: on the target's ladder, slotted in by number when the ladder lacks it. */
 export function startManualRung(ctx: RecoveryContext, at: number, policy: Policy, rung: RungNumber): Partial<RecoveryContext> {
   const ladder = ladderFor(ctx);
   const merged = ladder.includes(rung) ? ladder : [...ladder.filter((r) => r < rung), rung, ...ladder.filter((r) => r > rung)];
-  return withRung(ctx, at, policy, merged, merged.indexOf(rung), 1);
+  // The person is the evidence the safety gate asks for (limits still apply).
+  return withRung(ctx, at, policy, merged, merged.indexOf(rung), 1, false, true);
 }

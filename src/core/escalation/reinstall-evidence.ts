@@ -1,17 +1,47 @@
 /**
- * Reinstalling wipes the host: it needs evidence that the installed system is broken. A host whose
- * BMC reports its OS booted and running, but which does not answer on the network after a reboot,
- * has a network (or console) problem a reinstall would not fix: it is handed over to a person, and
- * closes by itself when it answers again. Its VMs were moved away before.
+ * Reinstalling wipes the host: it needs positive evidence that the installed system is broken.
+ * Evidence is the BMC reporting a failed boot (`host-boot-failed`: no bootable device), or a
+ * person asking for it (an operator-triggered rung). Never "the ladder ran out", never a host with
+ * VMs aboard. Without evidence the incident is handed over to a person with the reason, and closes
+ * by itself when the host answers again.
+ *
+ * TODO (issue 9): "an OS that answers but fails its installation check" is not evidence yet:
+ * no installation check exists.
  */
 import type { RecoveryContext } from '../context.js';
-import { RUNG } from '../rungs.js';
+import { RUNG, type RungNumber } from '../rungs.js';
 import type { SignatureCode } from '../signature.js';
 
-export function reinstallWontHelp(ctx: RecoveryContext, code: SignatureCode | null): boolean {
-  return ctx.kind === 'host' && ctx.ladder[ctx.ladderIndex + 1] === RUNG.reinstall && code === 'host-unreachable-os-running';
+export const NO_REINSTALL_EVIDENCE = 'no evidence of a broken installation';
+
+/** The BMC reported a failed boot, now or when the incident opened. */
+export function hasReinstallEvidence(ctx: RecoveryContext, code: SignatureCode | null): boolean {
+  return code === 'host-boot-failed' || ctx.incidentSignature === 'host-boot-failed';
 }
 
-export function osRunningReason(ctx: RecoveryContext): string {
-  return `${ctx.targetId} booted (its BMC reports the OS running) but does not answer on the network: a reinstall would not help; check its network`;
+/** VMs still run (or are recorded) on a host not evacuated in this incident. */
+function vmsAboard(ctx: RecoveryContext): boolean {
+  return ctx.hasVms && !ctx.evacuated;
+}
+
+/** The next rung is a reinstall that nothing justifies: hand over to a person instead of climbing. */
+export function reinstallUnjustified(ctx: RecoveryContext, code: SignatureCode | null): boolean {
+  return ctx.kind === 'host' && ctx.ladder[ctx.ladderIndex + 1] === RUNG.reinstall && (!hasReinstallEvidence(ctx, code) || vmsAboard(ctx));
+}
+
+export function noReinstallReason(ctx: RecoveryContext, code: SignatureCode | null): string {
+  if (vmsAboard(ctx)) return `${ctx.targetId} still carries VMs: it is never reinstalled before they moved; check it`;
+  if (code === 'host-unreachable-os-running') {
+    return `${ctx.targetId} booted (its BMC reports the OS running) but does not answer on the network: a reinstall would not help; check its network`;
+  }
+  return `${NO_REINSTALL_EVIDENCE}: ${ctx.targetId} is not reinstalled (its BMC reports no failed boot); check it`;
+}
+
+/**
+ * An incident placed on a ladder (entry, repair after evacuation) lands below the reinstall unless
+ * the evidence justifies it (a flap penalty alone may lift it that far).
+ */
+export function belowUnprovenReinstall(ctx: RecoveryContext, ladder: RungNumber[], index: number): number {
+  if (ladder[index] !== RUNG.reinstall || (hasReinstallEvidence(ctx, ctx.lastSignature) && !vmsAboard(ctx))) return index;
+  return Math.max(0, index - 1);
 }

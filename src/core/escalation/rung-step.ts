@@ -10,6 +10,13 @@ import { HIGHEST_RUNG, RUNG, RUNGS, type RungNumber } from '../rungs.js';
 /** The quarantine is no action: no deadline, nothing to retry. */
 const QUARANTINE_POLICY: RungPolicy = { timeoutSeconds: 0, maxAttempts: 1 };
 
+/**
+ * How long past its rung timeout an action may take to report before the machine counts it as a
+ * failed attempt: the executor's own timeout fires first; this catches a result that never comes
+ * (a lost store write, a wedged driver call).
+ */
+export const ACTING_MARGIN_SECONDS = 30;
+
 /** Timeout and attempts of a rung from the policy. */
 export function policyOfRung(rung: RungNumber, policy: Policy): RungPolicy {
   const name = RUNGS[rung];
@@ -25,17 +32,20 @@ export function withRung(
   index: number,
   attempt: number,
   operatorConfirmedOff = false,
+  operatorTriggered = false,
 ): Partial<RecoveryContext> {
   const rung = ladder[index] as RungNumber;
   const actionSeq = ctx.actionSeq + 1;
   const incidentId = ctx.incidentId as string;
+  const timeoutMs = policyOfRung(rung, policy).timeoutSeconds * 1000;
   return {
     ladder,
     ladderIndex: index,
     rung,
     attempt,
     rungStartedAt: at,
-    rungDeadline: at + policyOfRung(rung, policy).timeoutSeconds * 1000,
+    rungDeadline: at + timeoutMs,
+    actingDeadline: at + timeoutMs + ACTING_MARGIN_SECONDS * 1000,
     actionSeq,
     good: 0,
     bad: 0,
@@ -49,6 +59,7 @@ export function withRung(
       attempt,
       issuedAt: at,
       operatorConfirmedOff,
+      ...(operatorTriggered ? { operatorTriggered } : {}),
     },
   };
 }
@@ -80,7 +91,16 @@ export function escalate(ctx: RecoveryContext, at: number, policy: Policy): Part
   return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex + 1, 1);
 }
 
+/**
+ * The safety gate held the action and its recheck time came: the same rung and attempt again
+ * (a new action id), keeping what a person said (confirmed off, ran it by hand).
+ */
+export function recheckHeld(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  const held = ctx.pendingAction;
+  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, held?.operatorConfirmedOff ?? false, held?.operatorTriggered ?? false);
+}
+
 /** The same rung and attempt again, now that a person confirmed the host is off. */
 export function reissueConfirmedOff(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
-  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, true);
+  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, true, ctx.pendingAction?.operatorTriggered ?? false);
 }

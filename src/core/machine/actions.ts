@@ -9,8 +9,9 @@ import { countProbe, type PendingAction, type RecoveryContext } from '../context
 import { startEntryRung, startManualRung } from '../escalation/entry-rung.js';
 import { leftoverRetryAfterQuarantine, nextLeftoverRetry, startEvacuationOnly, startLeftoverEvacuation } from '../escalation/evacuation.js';
 import { afterEvacuation, repairInPlace } from '../escalation/host-repair.js';
-import { osRunningReason } from '../escalation/reinstall-evidence.js';
-import { escalate, reissueConfirmedOff, retryRung } from '../escalation/rung-step.js';
+import { FORGET_HOLD, hold, overdueReason } from '../escalation/holding.js';
+import { noReinstallReason } from '../escalation/reinstall-evidence.js';
+import { escalate, recheckHeld, reissueConfirmedOff, retryRung } from '../escalation/rung-step.js';
 import { flappingReason, openIncident } from '../incident.js';
 import type { Policy } from '../policy.js';
 import { eventTime as at, probeCode, type RecoveryEmitted, type RecoveryEvent } from './events.js';
@@ -50,6 +51,7 @@ function incidentActions(policy: Policy) {
       reason: null,
       evacuated: false,
       leftoverRetryAt: null,
+      ...FORGET_HOLD,
     }),
     forgetPenalty: set(({ event }) => ({ penalty: 0, penaltyAt: at(event) })),
   };
@@ -67,14 +69,17 @@ function rungActions(policy: Policy) {
     startLeftoverEvacuation: set(({ context, event }) => startLeftoverEvacuation(context, at(event), policy)),
     repairInPlace: set(({ context, event }) => repairInPlace(context, at(event), policy)),
     reissueConfirmedOff: set(({ context, event }) => reissueConfirmedOff(context, at(event), policy)),
-    clearAction: set({ pendingAction: null }),
+    recheckHeld: set(({ context, event }) => recheckHeld(context, at(event), policy)),
+    clearAction: set({ pendingAction: null, actingDeadline: null }),
+    // The held action stays in context (who confirmed, who triggered) for the recheck; nothing runs it.
+    hold: set(({ context, event }) => (event.type === 'ACTION_DONE' && event.result.outcome === 'held' ? hold(context, at(event), event.result) : {})),
   };
 }
 
 /** Why the incident waits for a person or is quarantined. */
 function reasonActions(policy: Policy) {
   return {
-    setReasonOsRunning: set(({ context }) => ({ reason: osRunningReason(context) })),
+    setReasonNoReinstall: set(({ context, event }) => ({ reason: noReinstallReason(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature) })),
     setReasonFromError: set(({ event }) => ({ reason: event.type === 'ACTION_DONE' ? (actionResultProblem(event.result) ?? 'blocked') : null })),
     quarantineForFlapping: set(({ context, event }) => ({
       reason: flappingReason(context, policy),
@@ -93,7 +98,7 @@ function reasonActions(policy: Policy) {
       reason: context.reason,
     })),
     quarantineExhausted: set(({ context, event }) => {
-      const problem = event.type === 'ACTION_DONE' ? actionResultProblem(event.result) : null;
+      const problem = event.type === 'ACTION_DONE' ? actionResultProblem(event.result) : event.type === 'TICK' && context.actingDeadline != null ? overdueReason(context) : null;
       return {
         leftoverRetryAt: leftoverRetryAfterQuarantine(context, at(event), policy),
         reason: `ladder exhausted after rung ${context.rung ?? '?'}` + (problem ? `: ${problem}` : ': target did not recover in time'),
@@ -136,6 +141,26 @@ const emitActions = {
     type: 'incident.resolved' as const,
     incidentId: context.incidentId as string,
     at: at(event),
+  })),
+  resolveHeldIncident: say(({ context, event }) => ({
+    type: 'incident.resolved' as const,
+    incidentId: context.incidentId as string,
+    at: at(event),
+    note: 'recovered without a destructive action',
+  })),
+  emitHolding: say(({ context, event }) => ({
+    type: 'incident.holding' as const,
+    incidentId: context.incidentId as string,
+    at: at(event),
+    reason: context.holdReason ?? 'held',
+    recheckAt: context.holdUntil ?? at(event),
+  })),
+  emitActionOverdue: say(({ context, event }) => ({
+    type: 'action.overdue' as const,
+    incidentId: context.incidentId as string,
+    at: at(event),
+    actionId: context.pendingAction?.id ?? '',
+    reason: overdueReason(context),
   })),
   closeIncident: say(({ context, event }) => ({
     type: 'incident.closed' as const,

@@ -20,7 +20,12 @@ export type RecoveryEvent =
 export type RecoveryEmitted =
   | { type: 'incident.opened'; incidentId: string; at: number; signature: SignatureCode; summary: string; penalty: number; manual: boolean }
   | { type: 'action.requested'; at: number; action: PendingAction; reason: string }
-  | { type: 'incident.resolved'; incidentId: string; at: number }
+  /** `note`: how it ended when that is worth saying ("recovered without a destructive action"). */
+  | { type: 'incident.resolved'; incidentId: string; at: number; note?: string }
+  /** The safety gate held the action (once per new reason, not per recheck). */
+  | { type: 'incident.holding'; incidentId: string; at: number; reason: string; recheckAt: number }
+  /** The action did not report before its acting deadline: counted as a failed attempt. */
+  | { type: 'action.overdue'; incidentId: string; at: number; actionId: string; reason: string }
   | { type: 'incident.quarantined'; incidentId: string | null; at: number; reason: string }
   | { type: 'incident.awaiting-operator'; incidentId: string; at: number; reason: string }
   | { type: 'incident.closed'; incidentId: string; at: number; reason: string };

@@ -5,8 +5,9 @@
 import { isBlockedSignature } from '../ladder.js';
 import type { RecoveryContext } from '../context.js';
 import { evacuatesFirst, leftoversDue, movingLeftovers, wasHostEvacuation } from '../escalation/evacuation.js';
-import { canRepairInPlace } from '../escalation/host-repair.js';
-import { reinstallWontHelp } from '../escalation/reinstall-evidence.js';
+import { canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-repair.js';
+import { reinstallUnjustified } from '../escalation/reinstall-evidence.js';
+import { actingOverdue, holdOver, isNewHoldReason } from '../escalation/holding.js';
 import { canRetry, hasNextRung, nextIsQuarantine } from '../escalation/rung-step.js';
 import { suppressed } from '../incident.js';
 import type { Policy } from '../policy.js';
@@ -36,17 +37,22 @@ export function recoveryGuards(policy: Policy) {
     actionOk: ({ event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'ok',
     actionBlocked: ({ event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'blocked',
     actionNoRoom: ({ event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'no-room',
+    actionHeld: ({ event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'held',
+    newHoldReason: ({ context, event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'held' && isNewHoldReason(context, event.result.reason),
+    holdOver: ({ context, event }: GuardArgs) => holdOver(context, eventTime(event)),
+    actingOverdue: ({ context, event }: GuardArgs) => event.type === 'TICK' && actingOverdue(context, eventTime(event)),
 
     // Escalation policy.
     suppressed: ({ context }: GuardArgs) => suppressed(context, policy),
     evacuatesBeforeQuarantine: ({ context }: GuardArgs) => evacuatesFirst(context, policy),
     wasHostEvacuation: ({ context }: GuardArgs) => wasHostEvacuation(context),
     canRepairInPlace: ({ context }: GuardArgs) => canRepairInPlace(context),
+    canRepairInPlaceWhileHeld: ({ context }: GuardArgs) => canRepairInPlaceWhileHeld(context),
     nextIsQuarantine: ({ context }: GuardArgs) => nextIsQuarantine(context),
     leftoversDue: ({ context, event }: GuardArgs) => event.type === 'PROBE' && leftoversDue(context, event),
     movingLeftovers: ({ context }: GuardArgs) => movingLeftovers(context),
-    reinstallWontHelp: ({ context, event }: GuardArgs) =>
-      reinstallWontHelp(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature),
+    reinstallUnjustified: ({ context, event }: GuardArgs) =>
+      reinstallUnjustified(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature),
     // A target answering again is given its recoverAfter probes even past the rung deadline.
     deadlinePassed: ({ context, event }: GuardArgs) =>
       eventTime(event) >= context.rungDeadline && (event.type === 'PROBE' ? !event.signature.healthy : context.good === 0),

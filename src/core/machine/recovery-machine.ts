@@ -2,7 +2,8 @@
  * One target's recovery machine (XState v5). Pure: no I/O, no timers, no Date.
  *
  *   healthy -> suspect -> failed -> recovering(acting -> verifying) -> healthy
- *   plus blocked (another incident owns it), awaitingOperator, quarantined, maintenance.
+ *   plus holding (the safety gate held the action: ask again later, or recover by itself),
+ *   blocked (another incident owns it), awaitingOperator, quarantined, maintenance.
  *
  * Hysteresis: `failAfter` consecutive bad probes to fail, `recoverAfter` good ones to recover.
  * Time enters only through event timestamps (`at`): deadlines live in context and are checked on
@@ -20,16 +21,18 @@ import { recoveryActions } from './actions.js';
 import type { RecoveryEmitted, RecoveryEvent } from './events.js';
 import { recoveryGuards } from './guards.js';
 import {
+  ACTING_OVERDUE_ON_TICK,
+  ACTION_FAILED,
+  ACTION_HELD,
   DEADLINE_ON_PROBE,
   DEADLINE_ON_TICK,
-  ESCALATE,
   FAIL_AFTER_BAD_PROBES,
+  HOLDING_ON_PROBE,
+  HOLDING_ON_TICK,
   OPERATOR_TRIGGER,
   OPERATOR_TRIGGER_IN_INCIDENT,
-  QUARANTINE_EXHAUSTED,
   REASON,
   requestAction,
-  RETRY_RUNG,
 } from './transitions.js';
 
 export function createRecoveryMachine(policy: Policy) {
@@ -82,15 +85,15 @@ export function createRecoveryMachine(policy: Policy) {
                 { guard: not('isCurrentAction') },
                 // The leftovers of a quarantined host still find no room (or no fence): try again later.
                 { guard: and(['movingLeftovers', not('actionOk')]), target: '#recovery.quarantined', actions: ['leftoversStillThere', 'markPhase'] },
+                ...ACTION_HELD,
                 { guard: and(['actionOk', 'wasHostEvacuation', 'nextIsQuarantine']), target: '#recovery.quarantined', actions: ['quarantineAfterEvacuation', 'emitQuarantined', 'markPhase'] },
                 { guard: and(['actionOk', 'wasHostEvacuation']), target: 'acting', reenter: true, actions: ['afterEvacuation', requestAction(REASON.repairAfterEvacuation)] },
                 { guard: 'actionOk', target: 'verifying', actions: ['clearAction', 'resetCounters', 'markPhase'] },
                 { guard: 'actionBlocked', target: '#recovery.awaitingOperator', actions: ['setReasonFromError', 'emitAwaiting', 'markPhase'] },
                 { guard: and(['actionNoRoom', 'canRepairInPlace']), target: 'acting', reenter: true, actions: ['repairInPlace', requestAction(REASON.repairInPlace)] },
-                { guard: 'canRetry', target: 'acting', reenter: true, actions: RETRY_RUNG },
-                { guard: 'hasNextRung', target: 'acting', reenter: true, actions: ESCALATE },
-                { target: '#recovery.quarantined', actions: [...QUARANTINE_EXHAUSTED, 'markPhase'] },
+                ...ACTION_FAILED,
               ],
+              TICK: ACTING_OVERDUE_ON_TICK,
             },
           },
           verifying: {
@@ -122,6 +125,15 @@ export function createRecoveryMachine(policy: Policy) {
             { actions: ['countProbe', 'markUnblocked'] },
           ],
           TRIGGER_RUNG: OPERATOR_TRIGGER,
+        },
+      },
+      holding: {
+        on: {
+          PROBE: HOLDING_ON_PROBE,
+          TICK: HOLDING_ON_TICK,
+          CONFIRM_OFF: { target: 'recovering.acting', actions: ['reissueConfirmedOff', requestAction(REASON.confirmedOff), 'markPhase'] },
+          RELEASE: { target: 'healthy', actions: ['closeIncident', 'forgetIncident', 'resetCounters', 'markPhase'] },
+          TRIGGER_RUNG: OPERATOR_TRIGGER_IN_INCIDENT,
         },
       },
       awaitingOperator: {

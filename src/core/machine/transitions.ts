@@ -16,6 +16,8 @@ export const REASON = {
   repairInPlace: 'no healthy host has room for its VMs: repairing the host in place',
   confirmedOff: 'operator confirmed the host is off',
   leftovers: 'VMs still recorded on the quarantined host: starting them elsewhere',
+  recheck: 'held by the safety gate: asking again',
+  repairInPlaceHeld: 'evacuation held by the safety gate: repairing the host in place',
 } as const;
 
 export function requestAction<R extends string>(reason: R) {
@@ -53,18 +55,75 @@ export const OPERATOR_TRIGGER_IN_INCIDENT = { target: ACTING, actions: RUN_OPERA
 export const OPERATOR_TRIGGER = { target: ACTING, actions: ['openManualIncident', 'emitOpened', ...RUN_OPERATOR_RUNG] } as const;
 
 /**
- * The rung's deadline passed while verifying and the target is still bad: retry the rung, hand a
- * host that booted but does not answer to a person (a reinstall would not help), climb, or give up.
- * A probe is counted first; a TICK has nothing to count.
+ * A failed attempt: retry the rung, hand a host over to a person rather than reinstall it without
+ * evidence (escalation/reinstall-evidence.ts), climb, or give up. The guards come in the order of
+ * `steps` (each also says what makes it a failure, when the event alone does not); `before` runs
+ * first on every branch.
  */
-function deadlineEscalation<const B extends readonly string[]>(before: B) {
+function failedAttempt<const R, const U, const N, const L, const B extends readonly string[]>(
+  steps: { retry: R; unjustified: U; next: N; last: L },
+  before: B,
+) {
   return [
-    { guard: and(['deadlinePassed', 'canRetry']), target: ACTING, actions: [...before, ...RETRY_RUNG, 'markPhase'] },
-    { guard: and(['deadlinePassed', 'reinstallWontHelp']), target: '#recovery.awaitingOperator', actions: [...before, 'clearAction', 'setReasonOsRunning', 'emitAwaiting', 'markPhase'] },
-    { guard: and(['deadlinePassed', 'hasNextRung']), target: ACTING, actions: [...before, ...ESCALATE, 'markPhase'] },
-    { guard: 'deadlinePassed', target: '#recovery.quarantined', actions: [...before, ...QUARANTINE_EXHAUSTED, 'markPhase'] },
+    { guard: steps.retry, target: ACTING, reenter: true, actions: [...before, ...RETRY_RUNG, 'markPhase'] },
+    { guard: steps.unjustified, target: '#recovery.awaitingOperator', actions: [...before, 'clearAction', 'setReasonNoReinstall', 'emitAwaiting', 'markPhase'] },
+    { guard: steps.next, target: ACTING, reenter: true, actions: [...before, ...ESCALATE, 'markPhase'] },
+    { guard: steps.last, target: '#recovery.quarantined', actions: [...before, ...QUARANTINE_EXHAUSTED, 'markPhase'] },
   ] as const;
 }
 
+/** The action reported a failure (the last ACTION_DONE branches of recovering.acting). */
+export const ACTION_FAILED = failedAttempt({ retry: 'canRetry', unjustified: 'reinstallUnjustified', next: 'hasNextRung', last: undefined }, []);
+
+/** recovering.acting: a TICK past the acting deadline without ACTION_DONE is a failed attempt. */
+export const ACTING_OVERDUE_ON_TICK = failedAttempt(
+  {
+    retry: and(['actingOverdue', 'canRetry']),
+    unjustified: and(['actingOverdue', 'reinstallUnjustified']),
+    next: and(['actingOverdue', 'hasNextRung']),
+    last: 'actingOverdue',
+  },
+  ['emitActionOverdue'],
+);
+
+/** The rung's deadline passed while verifying and the target is still bad: a failed attempt. */
+function deadlineEscalation<const B extends readonly string[]>(before: B) {
+  return failedAttempt(
+    {
+      retry: and(['deadlinePassed', 'canRetry']),
+      unjustified: and(['deadlinePassed', 'reinstallUnjustified']),
+      next: and(['deadlinePassed', 'hasNextRung']),
+      last: 'deadlinePassed',
+    },
+    before,
+  );
+}
+
+/** A probe is counted first; a TICK has nothing to count. */
 export const DEADLINE_ON_PROBE = deadlineEscalation(['countProbe']);
 export const DEADLINE_ON_TICK = deadlineEscalation([]);
+
+/** The recheck of a held action is due (checked on PROBE and TICK). */
+function recheckHeld<const B extends readonly string[]>(before: B) {
+  return { guard: 'holdOver', target: ACTING, actions: [...before, 'recheckHeld', requestAction(REASON.recheck), 'markPhase'] } as const;
+}
+
+/** recovering.acting: the safety gate held the action; the incident says why once per new reason. */
+export const ACTION_HELD = [
+  // A held evacuation of a host whose libvirtd died: restart it in place (no evidence needed).
+  { guard: and(['actionHeld', 'canRepairInPlaceWhileHeld']), target: ACTING, reenter: true, actions: ['repairInPlace', requestAction(REASON.repairInPlaceHeld)] },
+  { guard: 'newHoldReason', target: '#recovery.holding', actions: ['hold', 'emitHolding', 'markPhase'] },
+  { guard: 'actionHeld', target: '#recovery.holding', actions: ['hold', 'markPhase'] },
+] as const;
+
+/**
+ * holding: the target may come back by itself (then no destructive action was needed), a VM's
+ * host may fail (its incident owns the VM), or the recheck comes due.
+ */
+export const HOLDING_ON_PROBE = [
+  { guard: 'probeBlocked', target: '#recovery.blocked', actions: ['countProbe', 'resetCounters', 'closeIncident', 'forgetIncident', 'markPhase'] },
+  { guard: and(['probeGood', 'reachesRecoverAfter']), target: '#recovery.healthy', actions: ['countProbe', 'resolveHeldIncident', 'forgetIncident', 'markPhase'] },
+  recheckHeld(['countProbe']),
+  { actions: 'countProbe' },
+] as const;
+export const HOLDING_ON_TICK = recheckHeld([]);

@@ -18,7 +18,8 @@
  * goes to the timeline as a last `deadline-missed` entry.
  */
 import type { HostSpec } from '../../core/types.js';
-import type { Clock, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../../env/env.js';
+import type { CallOptions, Clock, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../../env/env.js';
+import { abortError } from '../../env/abort.js';
 import { errorText, RrcError } from '../../errors.js';
 import type { BootMilestone, BootServices } from './index.js';
 
@@ -78,7 +79,11 @@ export class PxeProvisioner implements Provisioner {
     return [...this.running].sort();
   }
 
-  async reinstall(host: HostSpec, opts: { deadlineMs: number; onMilestone: MilestoneSink }): Promise<void> {
+  /**
+   * An aborted `signal` (the rung timed out) stops the wait for the callback and the BMC calls in
+   * flight; netboot goes off again as after any failure, so the host is not wiped at its next boot.
+   */
+  async reinstall(host: HostSpec, opts: { deadlineMs: number; onMilestone: MilestoneSink } & CallOptions): Promise<void> {
     if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) {
       throw new RrcError('RRC_ERR_VALIDATION', `reinstall deadline must be a positive number of ms, got ${opts.deadlineMs}`);
     }
@@ -88,13 +93,13 @@ export class PxeProvisioner implements Provisioner {
     if (this.running.has(host.name)) throw new RrcError('RRC_ERR_CONFLICT', `a reinstall of ${host.name} is already in progress`);
     this.running.add(host.name);
     try {
-      await this.run(host, opts.deadlineMs, opts.onMilestone);
+      await this.run(host, opts.deadlineMs, opts.onMilestone, opts.signal);
     } finally {
       this.running.delete(host.name);
     }
   }
 
-  private async run(host: HostSpec, deadlineMs: number, onMilestone: MilestoneSink): Promise<void> {
+  private async run(host: HostSpec, deadlineMs: number, onMilestone: MilestoneSink, signal?: AbortSignal): Promise<void> {
     const { clock, boot, power } = this;
     const log = this.log.child({ host: host.name });
     const startedAt = clock.now();
@@ -154,16 +159,24 @@ export class PxeProvisioner implements Provisioner {
       }, deadlineMs);
     });
     deadline.catch(() => undefined);
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError(signal as AbortSignal, `reinstall of ${host.name}`));
+    });
+    aborted.catch(() => undefined);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const call = signal ? { signal } : undefined;
 
     const flow = async () => {
       boot.issueToken(host.name);
       for (const mac of host.macs) boot.setNetboot(mac, true);
-      await step('boot device pxe', () => power.setBootDevice(host, 'pxe'));
+      await step('boot device pxe', () => power.setBootDevice(host, 'pxe', call));
       report({ name: 'bootdev-set', at: clock.now(), detail: 'next boot from the network (pxe)' });
-      const state = await step('power status', () => power.status(host));
+      const state = await step('power status', () => power.status(host, call));
       powerIssued = true;
-      if (state === 'off') await step('power on', () => power.on(host));
-      else await step('power cycle', () => power.cycle(host));
+      if (state === 'off') await step('power on', () => power.on(host, call));
+      else await step('power cycle', () => power.cycle(host, call));
       report({ name: 'power-cycled', at: clock.now(), detail: state === 'off' ? 'was off: powered on' : `was ${state}: power cycled` });
       const early = held ?? [];
       held = null;
@@ -173,7 +186,7 @@ export class PxeProvisioner implements Provisioner {
 
     boot.events.on('milestone', listener);
     try {
-      await Promise.race([flow(), deadline]);
+      await Promise.race([flow(), deadline, aborted]);
       log.info({ seconds: Math.round((clock.now() - startedAt) / 1000) }, 'reinstall: install-complete callback received');
     } catch (e) {
       log.warn({ err: errorText(e), last: last?.name ?? null }, 'reinstall failed');
@@ -181,6 +194,7 @@ export class PxeProvisioner implements Provisioner {
     } finally {
       cancelled = true;
       clock.clearTimeout(deadlineHandle);
+      signal?.removeEventListener('abort', onAbort);
       boot.events.off('milestone', listener);
       await this.restore(host, inflight, log);
     }

@@ -230,6 +230,13 @@ export class TftpServer extends EventEmitter {
     this.counters.requests++;
     if (req.op === OP.WRQ) return this.refuse(rinfo, ERR.ACCESS, 'write requests are not accepted', 'write');
     if (req.mode !== 'octet' && req.mode !== 'netascii') return this.refuse(rinfo, ERR.ILLEGAL_OP, 'unsupported mode', 'bad-mode');
+    // A name that can never be served is refused before it counts against any limit.
+    try {
+      checkName(req.filename);
+    } catch (e) {
+      if (e instanceof JailError) return this.refuse(rinfo, e.violation ? ERR.ACCESS : ERR.NOT_FOUND, e.violation ? 'access violation' : 'file not found', e.reason);
+      throw e;
+    }
     // Per source first: a flooding address is told about its own limit, not that the server is full.
     const held = this.perSource.get(rinfo.address) ?? 0;
     if (held >= this.o.maxPerSource) {

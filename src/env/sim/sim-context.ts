@@ -4,7 +4,7 @@
  * timeouts of talking to it, the part the real drivers pay on the wire.
  */
 import type { Clock, Logger } from '../env.js';
-import { sleep } from './virtual-clock.js';
+import { sleepUnlessAborted } from '../abort.js';
 import type { World } from './world.js';
 
 /** Seconds. Set any to 0 to make that call instant (no timer at all: cheaper in the bench). */
@@ -49,8 +49,8 @@ export interface SimContext {
   readonly clock: Clock;
   readonly log: Logger;
   readonly latency: SimLatency;
-  /** Wait on the virtual clock. */
-  wait(seconds: number): Promise<void>;
+  /** Wait on the virtual clock; an aborted `signal` ends the wait with RRC_ERR_ABORTED. */
+  wait(seconds: number, signal?: AbortSignal): Promise<void>;
 }
 
 export function createSimContext(world: World, clock: Clock, log: Logger, latency: Partial<SimLatency> = {}): SimContext {
@@ -59,6 +59,6 @@ export function createSimContext(world: World, clock: Clock, log: Logger, latenc
     clock,
     log,
     latency: { ...DEFAULT_LATENCY, ...latency },
-    wait: (seconds) => sleep(clock, seconds * 1000),
+    wait: (seconds, signal) => sleepUnlessAborted(clock, seconds * 1000, signal, 'simulated call'),
   };
 }

@@ -5,7 +5,8 @@
  */
 import type { HostSpec, TargetKind } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
-import type { Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../env.js';
+import { throwIfAborted, unlessAborted } from '../abort.js';
+import type { CallOptions, Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../env.js';
 import { createSimContext, type SimContext, type SimLatency } from './sim-context.js';
 import { createSimHypervisor } from './sim-hypervisor.js';
 import { createSimProbes } from './sim-probes.js';
@@ -81,36 +82,45 @@ export function createSimEnv(opts: SimEnvOptions): SimEnv {
 export function createSimPower(ctx: SimContext): PowerDriver {
   const { world, latency } = ctx;
 
-  async function call<T>(host: HostSpec, op: string, act: () => T): Promise<T> {
+  /** An aborted call stops waiting at once and never reaches the chassis (the world stays as it was). */
+  async function call<T>(host: HostSpec, op: string, act: () => T, opts?: CallOptions): Promise<T> {
     ctx.log.debug({ target: `host:${host.name}`, op: `power.${op}` }, 'sim bmc call');
     if (!host.bmc) throw new RrcError('RRC_ERR_DRIVER', `host ${host.name} has no BMC configured`);
     const where = `BMC of ${host.name} (${host.bmc.address}:${host.bmc.port})`;
+    const signal = opts?.signal;
+    throwIfAborted(signal, `${where}: ${op}`);
     const bmc = world.bmcSeen(host.name);
     if (bmc === 'dead') {
-      await ctx.wait(latency.bmcTimeoutSeconds);
+      await ctx.wait(latency.bmcTimeoutSeconds, signal);
       throw new RrcError('RRC_ERR_UNREACHABLE', `${where}: no answer to ${op} within ${latency.bmcTimeoutSeconds} s`);
     }
     if (bmc === 'hung') {
-      await ctx.wait(latency.bmcTimeoutSeconds);
+      await ctx.wait(latency.bmcTimeoutSeconds, signal);
       throw new RrcError('RRC_ERR_DRIVER_TIMEOUT', `${where}: ${op} got no reply within ${latency.bmcTimeoutSeconds} s`);
     }
-    await ctx.wait(latency.bmcLatencySeconds);
+    await ctx.wait(latency.bmcLatencySeconds, signal);
+    throwIfAborted(signal, `${where}: ${op}`);
     return act();
   }
 
   /** A chassis command: done by an honest BMC, accepted and dropped by a lying one. */
-  const chassis = (host: HostSpec, op: string, act: () => void): Promise<void> =>
-    call(host, op, () => {
-      if (!world.host(host.name).bmcLiesOff) act();
-    });
+  const chassis = (host: HostSpec, op: string, act: () => void, opts?: CallOptions): Promise<void> =>
+    call(
+      host,
+      op,
+      () => {
+        if (!world.host(host.name).bmcLiesOff) act();
+      },
+      opts,
+    );
 
   return {
-    status: (host) => call(host, 'status', () => world.bmcPower(host.name)),
-    on: (host) => chassis(host, 'on', () => world.powerOn(host.name)),
-    off: (host) => chassis(host, 'off', () => world.powerOff(host.name, 'bmc power off')),
-    cycle: (host) => chassis(host, 'cycle', () => world.powerCycle(host.name, 'bmc power cycle')),
-    reset: (host) => chassis(host, 'reset', () => world.powerCycle(host.name, 'bmc reset')),
-    setBootDevice: (host, device) => chassis(host, `bootdev ${device}`, () => world.setBootDevice(host.name, device)),
+    status: (host, opts) => call(host, 'status', () => world.bmcPower(host.name), opts),
+    on: (host, opts) => chassis(host, 'on', () => world.powerOn(host.name), opts),
+    off: (host, opts) => chassis(host, 'off', () => world.powerOff(host.name, 'bmc power off'), opts),
+    cycle: (host, opts) => chassis(host, 'cycle', () => world.powerCycle(host.name, 'bmc power cycle'), opts),
+    reset: (host, opts) => chassis(host, 'reset', () => world.powerCycle(host.name, 'bmc reset'), opts),
+    setBootDevice: (host, device, opts) => chassis(host, `bootdev ${device}`, () => world.setBootDevice(host.name, device), opts),
   };
 }
 
@@ -122,49 +132,64 @@ export function createSimPower(ctx: SimContext): PowerDriver {
 export function createSimProvisioner(ctx: SimContext, power: PowerDriver): Provisioner {
   const { world, clock } = ctx;
 
-  return {
-    reinstall(host, { deadlineMs, onMilestone }) {
-      let last = 'none';
-      let finished = false;
-      const report = (name: ReinstallMilestone['name']): void => {
-        if (finished) return;
-        last = name;
-        onMilestone({ name, at: clock.now() });
-      };
-      let unsubscribe = (): void => {};
-      const callback = new Promise<void>((resolve) => {
-        unsubscribe = world.onChange((e: WorldEvent) => {
-          if (e.target !== `host:${host.name}` || e.pxe === undefined) return;
-          report(e.pxe);
-          if (e.pxe === 'callback') resolve();
-        });
+  /** `fromStart` false: a resumed reinstall (controller restart) only waits for what is still to come. */
+  function install(host: HostSpec, { deadlineMs, onMilestone, signal }: ProvisionOptions, fromStart: boolean): Promise<void> {
+    let last = 'none';
+    let finished = false;
+    const report = (name: ReinstallMilestone['name']): void => {
+      if (finished) return;
+      last = name;
+      onMilestone({ name, at: clock.now() });
+    };
+    let unsubscribe = (): void => {};
+    const callback = new Promise<void>((resolve) => {
+      unsubscribe = world.onChange((e: WorldEvent) => {
+        if (e.target !== `host:${host.name}` || e.pxe === undefined) return;
+        report(e.pxe);
+        if (e.pxe === 'callback') resolve();
       });
+    });
 
-      return new Promise<void>((resolve, reject) => {
-        const settle = (done: () => void): void => {
-          if (finished) return;
-          finished = true;
-          unsubscribe();
-          clock.clearTimeout(deadline);
-          done();
-        };
-        const deadline = clock.setTimeout(() => {
-          const seconds = Math.round(deadlineMs / 1000);
-          const error = new RrcError('RRC_ERR_DRIVER_TIMEOUT', `reinstall of ${host.name} exceeded ${seconds} s; last milestone: ${last}`);
-          settle(() => reject(error));
-        }, deadlineMs);
-        const work = async (): Promise<void> => {
-          await power.setBootDevice(host, 'pxe');
-          report('bootdev-set');
-          await power.cycle(host);
-          report('power-cycled');
-          await callback;
-        };
-        work().then(
-          () => settle(resolve),
-          (error: unknown) => settle(() => reject(error)),
-        );
-      });
-    },
+    return new Promise<void>((resolve, reject) => {
+      const settle = (done: () => void): void => {
+        if (finished) return;
+        finished = true;
+        unsubscribe();
+        clock.clearTimeout(deadline);
+        done();
+      };
+      const deadline = clock.setTimeout(() => {
+        const seconds = Math.round(deadlineMs / 1000);
+        const error = new RrcError('RRC_ERR_DRIVER_TIMEOUT', `reinstall of ${host.name} exceeded ${seconds} s; last milestone: ${last}`);
+        settle(() => reject(error));
+      }, deadlineMs);
+      // Aborted: stop waiting for the callback and take netboot off again (a reinstall that nobody
+      // waits for must not wipe the host at its next boot).
+      const work = async (): Promise<void> => {
+        try {
+          if (fromStart) {
+            await power.setBootDevice(host, 'pxe', { signal });
+            report('bootdev-set');
+            await power.cycle(host, { signal });
+            report('power-cycled');
+          }
+          await unlessAborted(callback, signal, `reinstall of ${host.name}`);
+        } catch (e) {
+          if (signal?.aborted) world.setBootDevice(host.name, 'disk');
+          throw e;
+        }
+      };
+      work().then(
+        () => settle(resolve),
+        (error: unknown) => settle(() => reject(error)),
+      );
+    });
+  }
+
+  return {
+    reinstall: (host, opts) => install(host, opts, true),
+    resume: (host, opts) => install(host, opts, false),
   };
 }
+
+type ProvisionOptions = Parameters<Provisioner['reinstall']>[1];

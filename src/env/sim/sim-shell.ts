@@ -4,7 +4,8 @@
  */
 import { RrcError } from '../../errors.js';
 import type { SshSpec } from '../../core/types.js';
-import type { RemoteShell, ShellResult } from '../env.js';
+import { throwIfAborted } from '../abort.js';
+import type { CallOptions, RemoteShell, ShellResult } from '../env.js';
 import type { SimContext } from './sim-context.js';
 
 export interface SimShellOptions {
@@ -63,28 +64,32 @@ export function createSimShell(ctx: SimContext, opts: SimShellOptions = {}): Rem
   }
 
   return {
-    async run(endpoint: SshSpec, command: string, { timeoutMs }: { timeoutMs: number }): Promise<ShellResult> {
+    async run(endpoint: SshSpec, command: string, { timeoutMs, signal }: { timeoutMs: number } & CallOptions): Promise<ShellResult> {
       const started = clock.now();
       const where = `ssh ${endpoint.user}@${endpoint.host}:${endpoint.port}`;
       const target = world.resolveAddress(endpoint.host);
       ctx.log.debug({ target: endpoint.host, op: 'shell.run', command }, 'sim ssh call');
+      throwIfAborted(signal, where);
       const answers =
         target !== undefined &&
         (target.vm === undefined ? world.hostAnswers(target.host) : world.guestAnswers(target.host, target.vm));
       if (!target || !answers) {
-        await ctx.wait(Math.min(latency.sshConnectTimeoutSeconds, timeoutMs / 1000));
+        await ctx.wait(Math.min(latency.sshConnectTimeoutSeconds, timeoutMs / 1000), signal);
         throw new RrcError('RRC_ERR_UNREACHABLE', `${where}: connection timed out`);
       }
-      await ctx.wait(latency.sshLatencySeconds);
+      await ctx.wait(latency.sshLatencySeconds, signal);
+      // Aborted before the command started: it never runs. Once started it runs to its end on the
+      // host (like a remote command whose channel is closed); only our wait for it stops.
+      throwIfAborted(signal, where);
       const trimmed = command.trim();
       const outcome =
         target.vm === undefined ? onHost(target.host, trimmed) : onGuest(target.host, target.vm, trimmed);
       const remainingMs = timeoutMs - (clock.now() - started);
       if (outcome.durationMs > remainingMs) {
-        await ctx.wait(Math.max(0, remainingMs) / 1000);
+        await ctx.wait(Math.max(0, remainingMs) / 1000, signal);
         throw new RrcError('RRC_ERR_DRIVER_TIMEOUT', `${where}: "${trimmed}" still running after ${timeoutMs / 1000} s`);
       }
-      await ctx.wait(outcome.durationMs / 1000);
+      await ctx.wait(outcome.durationMs / 1000, signal);
       return outcome.result;
     },
   };

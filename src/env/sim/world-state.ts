@@ -214,6 +214,15 @@ export abstract class WorldState {
     return true;
   }
 
+  /** `virsh autostart [--disable]`: whether libvirtd starts the domain when its host boots. */
+  setDomainAutostart(host: string, vm: string, on: boolean): void {
+    const h = this.requireHost(host);
+    const d = this.requireDomain(h, vm);
+    if (d.autostart === on) return;
+    d.autostart = on;
+    this.emitDomain(h, d, on ? 'autostart on' : 'autostart off');
+  }
+
   undefineDomain(host: string, vm: string): void {
     const h = this.requireHost(host);
     const d = h.domains.get(vm);

@@ -49,7 +49,7 @@ test('--real 2 (vm-service, hypervisor-crash): real and sim paths agree; JSON an
   assert.deepEqual([r.requested, r.replayed, r.agree, r.disagree, r.agreement], [2, 2, 2, 0, 1]);
   assert.equal(r.leftoverProcesses, 0);
   assert.deepEqual(r.covered.map((c) => c.name).sort(), ['correlated', 'host-hang', 'host-overload', 'host-power-loss', 'host-shutdown', 'hypervisor-crash', 'vm-hang', 'vm-panic', 'vm-service']);
-  assert.deepEqual(r.skipped.map((c) => c.name), ['host-destructive', 'host-partition', 'host-and-bmc-dead', 'host-flapping']);
+  assert.deepEqual(r.skipped.map((c) => c.name), ['host-destructive', 'host-partition', 'host-and-bmc-dead', 'host-flapping', 'controller-partition', 'peer-reachable-partition']);
   assert.ok(r.skipped.every((c) => c.reason.length > 20 && c.count === 0));
   assert.deepEqual(r.injections.map((i) => i.cls).sort(), ['hypervisor-crash', 'vm-service']);
   for (const i of r.injections) {

@@ -102,11 +102,12 @@ describe('fenceHost on a virtual clock', () => {
     return d;
   };
 
-  test('confirms after a few polls', async () => {
+  test('confirms after a few polls, on a second off read confirmGapMs after the first', async () => {
+    // Reads: before the off command, then every poll; the BMC first reads off at 1000 ms.
     const p = fake(['on', 'on', 'off']);
-    const r = await fenceHost(p, hostSpec(), manualClock(), { confirmTimeoutMs: 10_000, pollMs: 1000 });
-    assert.equal(r.confirmedAt, 2000);
-    assert.equal(p.offs, 3);
+    const r = await fenceHost(p, hostSpec(), manualClock(), { confirmTimeoutMs: 10_000, pollMs: 1000, confirmGapMs: 3000 });
+    assert.equal(r.confirmedAt, 1000 + 3000);
+    assert.equal(p.offs, 2);
   });
 
   test('status errors until the deadline: unconfirmed', async () => {

@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { HostContact } from '../../../src/controller/host-contact.js';
+import { InventoryIndex } from '../../../src/controller/inventory.js';
+import type { TargetId } from '../../../src/core/types.js';
 import { LibvirtDriver } from '../../../src/drivers/libvirt.js';
 import { VirshAutostart } from '../../../src/drivers/libvirt-autostart.js';
 import type { Logger } from '../../../src/env/env.js';
+import { realClock } from '../../../src/env/real/clock.js';
 import { startLibvirtd, type Libvirtd } from '../../lab/peers/libvirtd.js';
 import { testDomainXml } from '../../lab/peers/libvirt-xml.js';
 import { expectRrc, hostSpec, vmSpec } from './fixtures.js';
@@ -78,6 +82,26 @@ describe('LibvirtDriver autostart against libvirtd (test driver)', () => {
     await daemon.virsh(['autostart', UUID]);
     await driver.defineAndStart(host(), vm);
     assert.equal(await autostartOf(daemon, UUID), 'disable');
+  });
+
+  test("the controller's drift correction (HostContact) turns autostart off on a running domain", async () => {
+    await daemon.virsh(['autostart', UUID]); // drift: someone turned it on behind the controller's back
+    assert.equal(await autostartOf(daemon, UUID), 'enable');
+    const index = new InventoryIndex();
+    index.vms.set(vm.name, { ...vm, createdAt: 0, updatedAt: 0 });
+    const contact = new HostContact({
+      env: { clock: realClock, hypervisor: driver, log: keepingLog(lines) },
+      index,
+      staleCopies: { atFirstContact: async () => 'clean' },
+      callTimeoutMs: 5000,
+    });
+    lines.length = 0;
+    const corrected = await contact.correctAutostart('host:hv1' as TargetId, { ...host(), state: 'active', lastContactAt: null, createdAt: 0, updatedAt: 0 });
+    assert.deepEqual(corrected, ['web1']);
+    assert.equal(await autostartOf(daemon, UUID), 'disable', 'seen by another client');
+    assert.equal(await driver.domainState(host(), vm), 'running', 'the domain keeps running');
+    assert.ok(lines.some((l) => l.includes('was on: switched off (drift corrected)') && l.includes('"drift":"autostart"')), lines.join('\n'));
+    assert.deepEqual(await contact.correctAutostart('host:hv1' as TargetId, { ...host(), state: 'active', lastContactAt: null, createdAt: 0, updatedAt: 0 }), [], 'nothing left to correct');
   });
 
   test('a domain that is not defined: RRC_ERR_NOT_FOUND', async () => {

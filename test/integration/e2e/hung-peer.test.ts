@@ -4,7 +4,8 @@
  * bound, nothing answers). Next to it `ok1` is a healthy host (ipmi_sim, sshd, libvirt test:///)
  * carrying one VM. Probe cycles must keep completing at about the probe interval while the
  * controller probes and acts on the hung host (every call into it waits for a timeout), the
- * healthy host and its VM must stay healthy, the hung host must be declared failed, and
+ * healthy host and its VM must stay healthy, the hung host must be declared failed (its reboot
+ * held: its TCP port and hypervisor answer and its peer reaches it), and
  * `controller.stop()` must return promptly.
  */
 import assert from 'node:assert/strict';
@@ -40,8 +41,8 @@ before(async () => {
     policy: {
       rungs: {
         reboot: { timeoutSeconds: 4, maxAttempts: 1 },
-        // Long on purpose: `systemctl restart libvirtd` over the hung SSH endpoint waits until
-        // cleanup stops that endpoint, so an action against a hung peer is in flight at stop().
+        // Long: should the reboot ever be admitted and fail, `systemctl restart libvirtd` over the
+        // hung SSH endpoint would wait until cleanup stops that endpoint.
         'restart-hypervisor': { timeoutSeconds: 120, maxAttempts: 1 },
         'fence-migrate': { timeoutSeconds: 10, maxAttempts: 1 },
         reinstall: { timeoutSeconds: 3, maxAttempts: 1 },
@@ -90,17 +91,14 @@ test('hung SSH and frozen BMC: cycles keep their pace, healthy host stays health
   const [incident] = await r.store.listIncidents({ targetId: 'host:hung1' });
   assert.ok(incident, `no incident for hung1:\n${await r.dump()}`);
   assert.equal(incident.signature, 'host-os-hung');
+  // Its TCP port and its hypervisor still answer, and its one peer reaches it: no independent
+  // evidence that it is down, so the reboot is held (do no harm) while the cycles keep their pace.
   const hungPhase = r.controller.targetStatus('host:hung1')!.phase;
-  assert.ok(['recovering', 'verifying', 'awaiting-operator', 'quarantined'].includes(hungPhase), `hung1 is ${hungPhase}`);
-  // The ladder was climbed: rung 1 (BMC power status on a frozen BMC) failed by its deadline,
-  // then rung 3 runs its SSH command on the hung endpoint and is still waiting: all of it
-  // while the cycles above kept their pace.
+  assert.equal(hungPhase, 'holding', `hung1 is ${hungPhase}:\n${await r.dump()}`);
   const detail = (await r.store.getIncident(incident.id))!;
   const actions = detail.actions.map((a) => `${a.kind}:${a.outcome ?? 'running'}`);
-  assert.deepEqual(actions, ['host-reboot:failed', 'hypervisor-restart:running'], await r.dump());
-  assert.match(detail.actions[0]!.error ?? '', /RRC_ERR_DRIVER_TIMEOUT.*ipmitool chassis power status/);
-  const hangingFor = Date.now() - detail.actions[1]!.startedAt;
-  assert.ok(hangingFor > 2 * INTERVAL_MS, `hypervisor-restart started only ${hangingFor} ms ago`);
+  assert.ok(actions.length >= 1 && actions.every((a) => a === 'host-reboot:held'), `${actions.join(', ')}\n${await r.dump()}`);
+  assert.match(r.controller.targetStatus('host:hung1')!.reason ?? '', /peers reach it/);
 
   // The healthy host and its VM stayed healthy: never declared failed (at most a single slow
   // probe, which hysteresis absorbs as `suspect`), no incident, no power command, not moved.

@@ -44,6 +44,9 @@ export function describeActionResult(result: unknown): string {
 
 /** `rung 4 fence-migrate` from an action (its rung number and the name of that rung). */
 function rungText(action: Loose, rungNames: readonly string[]): string {
+  // Stored under the rung of the evacuation that left the copies behind, but it is no rung: it is
+  // the host coming back, cleaned before it counts toward healthy.
+  if (action.kind === 'remove-stale-copies') return 'cleanup of an evacuated host, no rung';
   const rung = typeof action.rung === 'number' ? action.rung : NaN;
   return `rung ${rung} ${rungNames[rung] ?? '?'}`;
 }
@@ -82,7 +85,7 @@ function formatEmitted(ev: Loose, subject: string, secs: (at: unknown) => number
       return logLine(t, subject, `action ${text(a.kind)} (${rungText(a, rungNames)}, attempt ${text(a.attempt)}${confirmed}) requested: ${text(ev.reason)}`);
     }
     case 'incident.resolved':
-      return logLine(t, subject, 'incident resolved');
+      return logLine(t, subject, ev.note ? `incident resolved: ${text(ev.note)}` : 'incident resolved');
     case 'incident.quarantined':
       return logLine(t, subject, `incident quarantined: ${text(ev.reason)}`);
     case 'incident.awaiting-operator':

@@ -14,7 +14,7 @@ const running: FakeDomain = { state: 'running', guest: 'up', service: 'up' };
 function fakeWorld(hosts: Record<string, Partial<FakeHost> & { vms?: Record<string, FakeDomain> }>): GroundTruth {
   const table = new Map<string, FakeHost>();
   for (const [name, h] of Object.entries(hosts)) {
-    table.set(name, { power: h.power ?? 'on', os: h.os ?? 'up', hypervisor: h.hypervisor ?? 'up', domains: new Map(Object.entries(h.vms ?? {})) });
+    table.set(name, { power: h.power ?? 'on', os: h.os ?? 'up', hypervisor: h.hypervisor ?? 'up', isolated: h.isolated ?? false, domains: new Map(Object.entries(h.vms ?? {})) });
   }
   return {
     hostNames: () => [...table.keys()].sort(),
@@ -95,12 +95,15 @@ describe('invariant 2: no destructive action on a serving target', () => {
       hypGuests: { hypervisor: 'down', vms: { web1: running } },
       booting: { os: 'booting' },
       hv: { vms: { dead: { state: 'running', guest: 'up', service: 'down' } } },
+      cutOff: { isolated: true, vms: { lonely: running } },
     });
     assert.equal(hostServing(world, 'up'), true);
     assert.equal(hostServing(world, 'hyp'), false, 'hypervisor down, no guest running');
     assert.equal(hostServing(world, 'hypGuests'), true, 'hypervisor down but its guests still answer');
     assert.equal(hostServing(world, 'booting'), false);
     assert.equal(vmServing(world, 'dead'), false, 'a VM whose service is dead is not serving');
+    assert.equal(hostServing(world, 'cutOff'), false, 'an isolated host reaches nobody: not serving');
+    assert.equal(vmServing(world, 'lonely'), false, 'nor do the guests of an isolated host');
   });
 });
 

@@ -15,9 +15,11 @@
  *      hypervisor is up: its guests then run. A host whose hypervisor died while a guest on it still
  *      answers is serving too (the guests' qemu processes outlive libvirtd): powering it off kills
  *      them. Both hold even when the controller cannot reach the host (partition, dead BMC): being
- *      cut off from the controller is not being down.
+ *      cut off from the controller is not being down. A host whose own network is down (isolated:
+ *      its peers and users cannot reach it either) serves nobody, as in World.serving.
  *    - A VM is serving when one of its copies answers: the domain is running, the guest is up,
- *      its service is up, and its host is powered on with its OS up (a hung host freezes its guests).
+ *      its service is up, and its host is powered on with its OS up (a hung host freezes its guests)
+ *      and not isolated.
  * 3. incident-unfinished: at the end, every incident is resolved, or handed over to a person
  *    (awaiting-operator, quarantined) or closed (maintenance) with a reason; none is left open or
  *    recovering, none handed over without saying why.
@@ -30,6 +32,8 @@ export interface GroundTruth {
     power: 'on' | 'off';
     os: string;
     hypervisor: 'up' | 'down';
+    /** Its own network is down (`isolate`): nobody reaches it or its guests. */
+    isolated: boolean;
     domains: ReadonlyMap<string, { state: string; guest: string; service: string }>;
   };
   runningCopies(vm: string): string[];
@@ -61,7 +65,7 @@ export function isDestructiveAction(kind: string): boolean {
 
 export function hostServing(world: GroundTruth, name: string): boolean {
   const h = world.host(name);
-  if (h.power !== 'on' || h.os !== 'up') return false;
+  if (h.power !== 'on' || h.os !== 'up' || h.isolated) return false;
   if (h.hypervisor === 'up') return true;
   for (const d of h.domains.values()) if (d.state === 'running' && d.guest === 'up') return true;
   return false;
@@ -71,7 +75,7 @@ export function vmServing(world: GroundTruth, vm: string): boolean {
   return world.runningCopies(vm).some((hostName) => {
     const h = world.host(hostName);
     const d = h.domains.get(vm);
-    return d !== undefined && d.state === 'running' && d.guest === 'up' && d.service === 'up' && h.power === 'on' && h.os === 'up';
+    return d !== undefined && d.state === 'running' && d.guest === 'up' && d.service === 'up' && h.power === 'on' && h.os === 'up' && !h.isolated;
   });
 }
 
@@ -94,6 +98,8 @@ export class InvariantChecker {
   /** VM -> the current stretch of seconds it has been live on two hosts. */
   private readonly twoCopies = new Map<string, Episode>();
   private readonly closedEpisodes: Array<[string, Episode]> = [];
+  /** Invariant 2: destructive requests on a serving target, by action id, until the gate holds them. */
+  private readonly requestedWhileServing = new Map<string, Violation>();
 
   constructor(
     private readonly world: GroundTruth,
@@ -124,14 +130,28 @@ export class InvariantChecker {
     }
   }
 
-  /** Invariant 2: call for every controller event, at the virtual instant it is emitted. */
+  /**
+   * Invariant 2: call for every controller event, at the virtual instant it is emitted. A request
+   * the safety gate then held or refused (its action ends `held` or `untouched`, having done
+   * nothing) is no harm.
+   */
   onControllerEvent(event: unknown, now: number): void {
-    const e = event as { type?: unknown; targetId?: unknown; event?: { type?: unknown; action?: { kind?: unknown; rung?: unknown } } };
+    const e = event as {
+      type?: unknown;
+      targetId?: unknown;
+      action?: { id?: unknown };
+      result?: { outcome?: unknown; untouched?: unknown };
+      event?: { type?: unknown; action?: { id?: unknown; kind?: unknown; rung?: unknown } };
+    };
+    if (e.type === 'action-done' && (e.result?.outcome === 'held' || e.result?.untouched === true)) {
+      this.requestedWhileServing.delete(String(e.action?.id));
+      return;
+    }
     if (e.type !== 'emitted' || e.event?.type !== 'action.requested') return;
     const kind = String(e.event.action?.kind);
     const target = String(e.targetId);
     if (!isDestructiveAction(kind) || !targetServing(this.world, target)) return;
-    this.found.push({
+    this.requestedWhileServing.set(String(e.event.action?.id), {
       invariant: 'harm-to-serving',
       at: this.seconds(now),
       message: `${kind} (rung ${String(e.event.action?.rung)}) requested on ${target} while it was serving`,
@@ -159,7 +179,7 @@ export class InvariantChecker {
       at: ep.from,
       message: `vm ${vm} live on ${[...ep.hosts].sort().join(' and ')} from ${ep.from.toFixed(0)} s to ${ep.to.toFixed(0)} s (${(ep.to - ep.from + 1).toFixed(0)} s)`,
     }));
-    return [...stretches, ...this.found].sort((a, b) => a.at - b.at);
+    return [...stretches, ...this.found, ...this.requestedWhileServing.values()].sort((a, b) => a.at - b.at);
   }
 }
 

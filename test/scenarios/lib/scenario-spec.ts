@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeepPartial, Policy } from '../../../src/core/policy.js';
-import type { HostSpec, ServiceCheck, VmSpec } from '../../../src/core/types.js';
+import type { HostSpec, HostWatchdog, ServiceCheck, VmSpec } from '../../../src/core/types.js';
 
 /** How a VM's service is checked: with a restart command, a check only, or not at all. */
 export type ServiceKind = 'restartable' | 'check' | 'none';
@@ -17,6 +17,8 @@ export interface HostEntry {
   role?: 'primary' | 'spare';
   ramGb?: number;
   cores?: number;
+  /** The watchdog contract the host declares (HostSpec.watchdog). */
+  watchdog?: HostWatchdog;
 }
 
 export interface VmEntry {
@@ -55,7 +57,7 @@ export interface Scenario {
 }
 
 const WORLD_KEYS = new Set(['hosts', 'vms', 'runSeconds', 'seed', 'policy', 'world', 'simEnv']);
-const HOST_KEYS = new Set(['name', 'role', 'ramGb', 'cores']);
+const HOST_KEYS = new Set(['name', 'role', 'ramGb', 'cores', 'watchdog']);
 const VM_KEYS = new Set(['name', 'host', 'ramGb', 'cores', 'priority', 'service']);
 
 function refuseUnknown(where: string, value: object, allowed: Set<string>): void {
@@ -76,6 +78,7 @@ export function hostSpec(e: HostEntry, index: number): HostSpec {
     hypervisorUri: `qemu+ssh://root@${ip}/system`,
     ssh: { host: ip, port: 22, user: 'root' },
     capacity: { cores: e.cores ?? 32, ramGb: e.ramGb ?? 128, diskTb: 4 },
+    ...(e.watchdog ? { watchdog: e.watchdog } : {}),
   };
 }
 

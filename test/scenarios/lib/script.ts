@@ -7,6 +7,9 @@
  *   operator release <target>              take a quarantined / awaiting target back
  *   operator confirm-off <host>            a person confirms the host is powered off
  *
+ * and `controller restart`: the controller process dies and a new one starts on the same store at
+ * that instant (lib/controller-restart.ts). `controller partition|heal` stay fault commands.
+ *
  * Every line is parsed before anything plays, so a typo fails at once.
  */
 import { parseFaultCommand } from '../../../src/env/sim/index.js';
@@ -20,7 +23,10 @@ export type OperatorCommand =
 export type ScriptStep =
   | { kind: 'delay'; seconds: number }
   | { kind: 'fault'; line: string; command: FaultCommand }
-  | { kind: 'operator'; line: string; command: OperatorCommand };
+  | { kind: 'operator'; line: string; command: OperatorCommand }
+  | { kind: 'restart'; line: string };
+
+const RESTART_LINE = 'controller restart';
 
 function targetWord(line: string, word: string | undefined): string {
   if (word === undefined || !/^(host|vm):\S+$/.test(word)) throw new Error(`"${line}": expected a target host:<name> or vm:<name>`);
@@ -52,6 +58,10 @@ export function parseScript(lines: readonly string[]): ScriptStep[] {
     if (line === '') continue;
     if (line.startsWith('operator ')) {
       steps.push({ kind: 'operator', line, command: parseOperatorLine(line) });
+      continue;
+    }
+    if (line === RESTART_LINE) {
+      steps.push({ kind: 'restart', line });
       continue;
     }
     const command = parseFaultCommand(line);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TargetId } from '../../../src/core/index.js';
 import { applyFaultLine } from '../../../src/env/sim/index.js';
+import { ActionLocks } from '../../../src/controller/action-locks.js';
 import { ControllerEvents, type ControllerEvent } from '../../../src/controller/controller-events.js';
 import { ActionExecutor } from '../../../src/controller/executor.js';
 import { executorInventory, InventoryIndex } from '../../../src/controller/inventory.js';
@@ -33,7 +34,7 @@ async function rig() {
   const inventory = executorInventory({ index, store: rack.store, track: (w) => sideWrites.track(w), usable: () => true, silentSince: () => null });
   const executor = new ActionExecutor({ env: rack.env, policy: rack.policy, inventory });
   const recorder = new IncidentRecorder(rack.store, silentLogger);
-  const removal = new StaleCopyRemoval({ env: rack.env, executor, recorder, events, sideWrites, fencingToken: () => 7 });
+  const removal = new StaleCopyRemoval({ env: rack.env, executor, recorder, events, sideWrites, locks: new ActionLocks(), fencingToken: () => 7 });
   await rack.store.createIncident({
     id: INCIDENT,
     targetId: HV1,

@@ -52,7 +52,10 @@ describe('entry rung', () => {
     const ctx = hostIncident('hypervisor-down', { hasVms: true, penalty: 1700, penaltyAt: 1000 });
     assert.equal(evacuatesFirst(ctx, policy), false, 'its VMs still run');
     assert.equal(startEntryRung(ctx, 2000, policy).rung, RUNG.fenceMigrate);
-    assert.equal(startEntryRung({ ...ctx, hasVms: false }, 2000, policy).rung, RUNG.reinstall);
+    // Without VMs the penalty would reach the reinstall, but nothing shows a broken installation.
+    assert.equal(startEntryRung({ ...ctx, hasVms: false }, 2000, policy).rung, RUNG.fenceMigrate);
+    const bootFailed = { ...ctx, hasVms: false, incidentSignature: 'host-boot-failed' as const, lastSignature: 'host-boot-failed' as const };
+    assert.equal(startEntryRung(bootFailed, 2000, policy).rung, RUNG.reinstall);
   });
 
   test('an operator rung missing from the ladder is slotted in by number', () => {

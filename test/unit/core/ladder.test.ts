@@ -32,7 +32,7 @@ describe('ladders from the rung table', () => {
     assert.deepEqual(HOST_REPAIR_LADDER, [RUNG.reboot, RUNG.reinstall, RUNG.quarantine]);
     assert.deepEqual(EVACUATE_THEN_REPAIR_LADDER, [RUNG.fenceMigrate, RUNG.reboot, RUNG.reinstall, RUNG.quarantine]);
     assert.deepEqual(EVACUATE_THEN_QUARANTINE_LADDER, [RUNG.fenceMigrate, RUNG.quarantine]);
-    assert.deepEqual(IN_PLACE_LADDER, [RUNG.reboot, RUNG.restartHypervisor, RUNG.reinstall, RUNG.quarantine]);
+    assert.deepEqual(IN_PLACE_LADDER, [RUNG.reboot, RUNG.restartHypervisor, RUNG.quarantine], 'no reinstall with VMs aboard');
   });
 
   test('every ladder ends with the quarantine; the kind ladders climb', () => {

@@ -103,6 +103,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
         ...spec,
         macs: ['aa:bb:cc:00:00:01', 'aa:bb:cc:00:00:02'],
         state: 'active',
+        lastContactAt: null,
         createdAt: T0,
         updatedAt: T0,
       });
@@ -122,6 +123,30 @@ export function storeContract(name: string, harness: StoreHarness): void {
       assert.equal(cleared.bmc, undefined);
       assert.equal((await store.getHost('h1'))?.bmc, undefined);
       assert.deepEqual((await store.getHost('h1'))?.ssh, spec.ssh);
+    });
+
+    test('hosts: the watchdog contract and the last contact of a silent host round-trip', async () => {
+      const watchdog = { kind: 'sanlock' as const, leaseTimeoutSeconds: 80 };
+      await store.addHost(host('h1', ['aa:bb:cc:00:00:01'], { watchdog }));
+      assert.deepEqual((await store.getHost('h1'))?.watchdog, watchdog);
+      assert.equal((await store.getHost('h1'))?.lastContactAt, null);
+
+      clock = T0 + 1_000;
+      await store.setHostLastContact('h1', T0 + 123);
+      const silent = await store.getHost('h1');
+      assert.equal(silent?.lastContactAt, T0 + 123);
+      assert.equal(silent?.updatedAt, T0, 'not an inventory change');
+      // An inventory update keeps both.
+      const updated = await store.updateHost('h1', { ip: '10.9.9.9' });
+      assert.deepEqual([updated.watchdog, updated.lastContactAt], [watchdog, T0 + 123]);
+      assert.deepEqual((await store.listHosts())[0]?.lastContactAt, T0 + 123);
+      await store.setHostLastContact('h1', null);
+      assert.equal((await store.getHost('h1'))?.lastContactAt, null);
+      await assert.rejects(store.setHostLastContact('nope', T0), (e: unknown) => isRrcError(e, 'RRC_ERR_NOT_FOUND'));
+      // null clears the watchdog
+      const cleared = await store.updateHost('h1', { watchdog: null } as unknown as { watchdog: undefined });
+      assert.equal(cleared.watchdog, undefined);
+      assert.equal((await store.getHost('h1'))?.watchdog, undefined);
     });
 
     test('hosts: duplicate name or MAC is refused and nothing is written', async () => {
@@ -307,6 +332,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
       assert.deepEqual((await store.listActions()).map((a) => a.id), ['vm:a#1/r3a1', 'vm:b#1/r2a1', 'vm:a#1/r2a1']);
       assert.deepEqual((await store.listActions({ incidentId: 'vm:a#1' })).map((a) => a.id), ['vm:a#1/r3a1', 'vm:a#1/r2a1']);
       assert.deepEqual(await store.listActions({ incidentId: 'vm:a#1', limit: 1 }), [action('vm:a#1', 3, 1, T0 + 30, { fencingToken: 7 })]);
+      // A restart looks for the actions left without an end (reconcile.ts).
+      await store.upsertAction(action('vm:b#1', 2, 1, T0 + 20, { finishedAt: T0 + 25, outcome: 'ok' }));
+      assert.deepEqual((await store.listActions({ unfinished: true })).map((a) => a.id), ['vm:a#1/r3a1', 'vm:a#1/r2a1']);
     });
 
     test('audit: newest first (ties: last written first), limit, details round-trip', async () => {

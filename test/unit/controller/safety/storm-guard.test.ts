@@ -1,0 +1,76 @@
+/**
+ * The storm guard: a cliff of hosts that were healthy turning bad within the window, or a failing
+ * self-check, turns it on (one alert); it stays on while the cliff's hosts are still bad, past the
+ * window; it turns off (one line) once fewer than the threshold remain bad.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { StormGuard } from '../../../../src/controller/safety/index.js';
+import { fakeLog } from './fakes.js';
+
+const POLICY = { share: 0.3, minTargets: 3, windowSeconds: 120 };
+const TEN = Array.from({ length: 10 }, (_, i) => `hv${i + 1}`);
+
+function verdicts(bad: readonly string[]) {
+  return TEN.map((name) => ({ name, healthy: !bad.includes(name) }));
+}
+
+test('three of ten hosts turning bad at once is a cliff: on, with one alert naming it', () => {
+  const log = fakeLog();
+  const guard = new StormGuard(POLICY, log);
+  guard.observeHosts(verdicts([]), 0);
+  guard.observeHosts(verdicts(['hv1', 'hv2']), 5_000);
+  assert.equal(guard.state().on, false, 'two is below max(minTargets 3, 30 % of 10)');
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv3']), 10_000);
+  const s = guard.state();
+  assert.equal(s.on, true);
+  assert.equal(s.reason, 'storm guard: 3 of 10 hosts turned bad within 5 s');
+  assert.deepEqual(s.cliffHosts, ['hv1', 'hv2', 'hv3']);
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv3']), 15_000);
+  assert.deepEqual(log.warnings.map((w) => w.obj.guard), ['on'], 'announced once, not every cycle');
+  assert.equal(log.warnings[0]?.obj.alert, true);
+});
+
+test('the threshold grows with the rack: 30 % of 20 hosts is 6', () => {
+  const twenty = Array.from({ length: 20 }, (_, i) => `h${i}`);
+  const guard = new StormGuard(POLICY, fakeLog());
+  guard.observeHosts(twenty.map((name) => ({ name, healthy: true })), 0);
+  guard.observeHosts(twenty.map((name, i) => ({ name, healthy: i >= 5 })), 5_000);
+  assert.equal(guard.state().on, false, 'five of twenty');
+  guard.observeHosts(twenty.map((name, i) => ({ name, healthy: i >= 6 })), 10_000);
+  assert.equal(guard.state().on, true, 'six of twenty');
+});
+
+test('failures spread over more than the window are no cliff', () => {
+  const guard = new StormGuard(POLICY, fakeLog());
+  guard.observeHosts(verdicts(['hv1']), 0);
+  guard.observeHosts(verdicts(['hv1', 'hv2']), 100_000);
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv3']), 200_000);
+  assert.equal(guard.state().on, false, 'hv1 turned bad 200 s before hv3: independent failures');
+});
+
+test('a long cut keeps it on past the window; it turns off once fewer than the threshold are still bad', () => {
+  const log = fakeLog();
+  const guard = new StormGuard(POLICY, log);
+  const cut = ['hv1', 'hv2', 'hv3', 'hv4'];
+  guard.observeHosts(verdicts(cut), 0);
+  for (let t = 5_000; t <= 600_000; t += 5_000) guard.observeHosts(verdicts(cut), t);
+  assert.equal(guard.state().on, true, 'ten minutes later, the same four are still bad');
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv3']), 605_000);
+  assert.equal(guard.state().on, true, 'three still bad');
+  assert.equal(guard.state().reason, 'storm guard: 3 of 10 hosts turned bad within 0 s');
+  guard.observeHosts(verdicts(['hv1', 'hv2']), 610_000);
+  assert.equal(guard.state().on, false);
+  assert.deepEqual(log.warnings.map((w) => w.obj.guard), ['on', 'off']);
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv5']), 615_000);
+  assert.equal(guard.state().on, false, 'hv1 and hv2 turned bad long ago: hv5 alone is no new cliff');
+});
+
+test('a failing self-check turns it on whatever the hosts say, and wins over a cliff in the reason', () => {
+  const guard = new StormGuard(POLICY, fakeLog());
+  guard.observeHosts(verdicts([]), 0);
+  guard.observeSelfCheck({ ok: false, failed: ['witness 198.18.0.1:53 unreachable', 'store unreadable: timeout'] });
+  assert.equal(guard.state().reason, 'self-check failed: witness 198.18.0.1:53 unreachable, store unreadable: timeout');
+  guard.observeSelfCheck({ ok: true, failed: [] });
+  assert.equal(guard.state().on, false);
+});
