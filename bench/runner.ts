@@ -227,8 +227,11 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
  * down. Null when there is none right now (the injection waits 15 s and tries again).
  */
 function pickTargets(tracker: Tracker, controller: Controller, kind: 'vm' | 'host' | 'controller', count: number, random: Random): string[] | null {
-  // The controller's own network: one cut at a time (it has no target of its own).
-  if (kind === 'controller') return [...tracker.open].some((i) => i.cls === 'controller-partition') ? null : [];
+  // The controller's own network is rack-wide: while it is cut the controller can see and do
+  // nothing, so a cut runs alone (it waits for a quiet rack, and nothing starts while it lasts);
+  // otherwise every recovery it overlaps would be charged the length of the cut.
+  if ([...tracker.open].some((i) => i.cls === 'controller-partition')) return null;
+  if (kind === 'controller') return tracker.open.size === 0 ? [] : null;
   const healthy = (id: TargetId) => tracker.phase(id) === 'healthy' && controller.targetStatus(id)?.phase === 'healthy';
   if (kind === 'vm') {
     const candidates: string[] = [];

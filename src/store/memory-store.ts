@@ -320,6 +320,8 @@ export class MemoryStore implements Store {
     if (!this.tokens.delete(name)) throw notFound.apiToken(name);
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     // nothing to release
   }

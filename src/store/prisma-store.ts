@@ -469,6 +469,12 @@ export class PrismaStore implements Store {
     });
   }
 
+  ping(): Promise<void> {
+    return this.guard('pinging the database', async () => {
+      await this.db.$queryRaw`SELECT 1`;
+    });
+  }
+
   async close(): Promise<void> {
     await this.db.$disconnect();
   }

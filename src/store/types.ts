@@ -194,5 +194,7 @@ export interface Store {
   /** Throws RRC_ERR_NOT_FOUND. */
   removeApiToken(name: string): Promise<void>;
 
+  /** The cheapest round trip to the database (the controller's self-check); throws when it cannot. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

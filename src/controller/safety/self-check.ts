@@ -1,6 +1,6 @@
 /**
  * The controller's check of its own vantage point, once per probe cycle: the configured witness
- * addresses (env.witnesses.selfCheck) and a cheap read of its store. Never throws: a check that
+ * addresses (env.witnesses.selfCheck) and a round trip to its store. Never throws: a check that
  * throws or times out is a failed check.
  */
 import type { Clock, SelfCheck, Witnesses } from '../../env/env.js';
@@ -17,7 +17,7 @@ export class SelfCheckRunner {
     const { clock, witnesses, store, timeoutMs } = this.deps;
     const [network, storeFailure] = await Promise.all([
       withTimeout(clock, witnesses.selfCheck(), timeoutMs * 2, 'self-check').catch((e): SelfCheck => ({ ok: false, failed: [`witnesses: ${errorText(e)}`] })),
-      withTimeout(clock, store.listActions({ limit: 1 }), timeoutMs, 'store read').then(
+      withTimeout(clock, store.ping(), timeoutMs, 'store ping').then(
         () => null,
         (e: unknown) => `store unreadable: ${errorText(e)}`,
       ),

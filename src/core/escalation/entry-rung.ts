@@ -7,7 +7,7 @@ import type { RecoveryContext } from '../context.js';
 import { ladderFor } from '../ladder.js';
 import { rungBoost } from '../penalty.js';
 import type { Policy } from '../policy.js';
-import { LOWEST_RUNG, RUNG, type RungNumber } from '../rungs.js';
+import { isDestructiveRung, LOWEST_RUNG, RUNG, type RungNumber } from '../rungs.js';
 import type { SignatureCode } from '../signature.js';
 import type { TargetKind } from '../types.js';
 import { evacuatesFirst, startEvacuationFirst } from './evacuation.js';
@@ -82,4 +82,18 @@ export function startManualRung(ctx: RecoveryContext, at: number, policy: Policy
   const merged = ladder.includes(rung) ? ladder : [...ladder.filter((r) => r < rung), rung, ...ladder.filter((r) => r > rung)];
   // The person is the evidence the safety gate asks for (limits still apply).
   return withRung(ctx, at, policy, merged, merged.indexOf(rung), 1, false, true);
+}
+
+/**
+ * Flap damping stops destructive loops, not harmless repairs: a target past its flap limit whose
+ * evidence points to a rung that cannot take anything down (restart libvirtd while the guests run,
+ * restart a service) still gets that rung, alone; if it does not help, the quarantine follows.
+ */
+export function dampedRungHarmless(ctx: RecoveryContext): boolean {
+  return !isDestructiveRung(entryRungFor(ctx.kind, ctx.incidentSignature ?? 'ok', ctx.canRestartService));
+}
+
+export function startDampedRung(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  const rung = entryRungFor(ctx.kind, ctx.incidentSignature ?? 'ok', ctx.canRestartService);
+  return withRung(ctx, at, policy, [rung, RUNG.quarantine], 0, 1);
 }

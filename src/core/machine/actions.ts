@@ -6,7 +6,7 @@
 import { assign, emit } from 'xstate';
 import { actionResultProblem } from '../action-result.js';
 import { countProbe, type PendingAction, type RecoveryContext } from '../context.js';
-import { startEntryRung, startManualRung } from '../escalation/entry-rung.js';
+import { startDampedRung, startEntryRung, startManualRung } from '../escalation/entry-rung.js';
 import { leftoverRetryAfterQuarantine, nextLeftoverRetry, startEvacuationOnly, startLeftoverEvacuation } from '../escalation/evacuation.js';
 import { afterEvacuation, repairInPlace } from '../escalation/host-repair.js';
 import { FORGET_HOLD, hold, overdueReason } from '../escalation/holding.js';
@@ -61,6 +61,7 @@ function incidentActions(policy: Policy) {
 function rungActions(policy: Policy) {
   return {
     startEntryRung: set(({ context, event }) => startEntryRung(context, at(event), policy)),
+    startDampedRung: set(({ context, event }) => startDampedRung(context, at(event), policy)),
     startManualRung: set(({ context, event }) => (event.type === 'TRIGGER_RUNG' ? startManualRung(context, at(event), policy, event.rung) : {})),
     retryRung: set(({ context, event }) => retryRung(context, at(event), policy)),
     escalate: set(({ context, event }) => escalate(context, at(event), policy)),

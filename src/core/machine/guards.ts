@@ -9,6 +9,7 @@ import { canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-
 import { reinstallUnjustified } from '../escalation/reinstall-evidence.js';
 import { actingOverdue, holdOver, isNewHoldReason } from '../escalation/holding.js';
 import { canRetry, hasNextRung, nextIsQuarantine } from '../escalation/rung-step.js';
+import { dampedRungHarmless } from '../escalation/entry-rung.js';
 import { suppressed } from '../incident.js';
 import type { Policy } from '../policy.js';
 import { eventTime, type RecoveryEvent } from './events.js';
@@ -44,6 +45,7 @@ export function recoveryGuards(policy: Policy) {
 
     // Escalation policy.
     suppressed: ({ context }: GuardArgs) => suppressed(context, policy),
+    dampedRungHarmless: ({ context }: GuardArgs) => dampedRungHarmless(context),
     evacuatesBeforeQuarantine: ({ context }: GuardArgs) => evacuatesFirst(context, policy),
     wasHostEvacuation: ({ context }: GuardArgs) => wasHostEvacuation(context),
     canRepairInPlace: ({ context }: GuardArgs) => canRepairInPlace(context),

@@ -71,6 +71,7 @@ export function createRecoveryMachine(policy: Policy) {
       },
       failed: {
         always: [
+          { guard: and(['suppressed', 'dampedRungHarmless']), target: 'recovering', actions: ['startDampedRung', requestAction(REASON.damped)] },
           { guard: and(['suppressed', 'evacuatesBeforeQuarantine']), target: 'recovering', actions: ['startEvacuationOnly', requestAction(REASON.evacuateBeforeQuarantine)] },
           { guard: 'suppressed', target: 'quarantined', actions: ['quarantineForFlapping', 'emitQuarantined'] },
           { target: 'recovering', actions: ['startEntryRung', requestAction(REASON.entry)] },

@@ -215,7 +215,7 @@ describe('flap damping with VMs', () => {
     assert.match(h.ctx.reason ?? '', /flapping.*VMs were moved/);
   });
 
-  test('without VMs (or with VMs still running) a flapping host is quarantined at once', () => {
+  test('without VMs a flapping host is quarantined at once; with its guests still running it gets only the harmless rung', () => {
     const h = machineHarness('host', policy);
     h.probes(3, 'host-unreachable-os-running', { hasVms: false });
     h.done().probes(5, 'ok');
@@ -224,8 +224,14 @@ describe('flap damping with VMs', () => {
     const v = machineHarness('host', policy);
     v.probes(3, 'hypervisor-down', { hasVms: true });
     v.done().probes(5, 'ok', { hasVms: true });
+    const before = v.requested().length;
     v.probes(3, 'hypervisor-down', { hasVms: true });
-    assert.equal(v.state, 'quarantined', 'its guests still run: nothing is fenced');
+    // Flap damping stops destructive loops: restarting libvirtd takes nothing down (the guests run).
+    assert.deepEqual(v.state, { recovering: 'acting' });
+    assert.equal(v.requested()[before]?.kind, 'hypervisor-restart', 'its guests still run: nothing is fenced');
+    for (let i = 0; i < 5 && (v.state as unknown) !== 'quarantined'; i++) v.done({ outcome: 'failed', error: 'libvirtd did not start' });
+    assert.equal(v.state, 'quarantined', 'the harmless rung did not help: quarantine, no fence, no reboot');
+    assert.ok(v.requested().slice(before).every((a) => a.kind === 'hypervisor-restart'));
   });
 
   test('a quarantined host still carrying VMs tries again to start them elsewhere, without acting on the host', () => {

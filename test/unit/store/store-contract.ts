@@ -93,6 +93,10 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await harness.release(store);
     });
 
+    test('ping answers on an open store (the self-check)', async () => {
+      await store.ping();
+    });
+
     test('hosts: add, get, list, update keep every field, normalized MACs and the clock', async () => {
       const spec = host('h1', ['AA:BB:CC:00:00:01', 'aa-bb-cc-00-00-02'], {
         bmc: { address: '10.1.0.1', port: 623, user: 'admin', secretRef: 'BMC_H1' },
