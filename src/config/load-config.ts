@@ -78,6 +78,7 @@ export function resolveConfig(raw: unknown, source: string, opts: LoadOptions = 
     demo: cfg.demo,
     secrets,
     pxe: cfg.pxe === null ? null : resolvePxePaths(cfg.pxe, base),
+    witnesses: { selfCheck: [...cfg.witnesses.selfCheck] },
     log: { level: cfg.log.level },
   };
 }

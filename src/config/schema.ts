@@ -172,6 +172,12 @@ const SecretSourceSchema = z
   })
   .refine((s) => (s.env === undefined) !== (s.file === undefined), { error: 'give exactly one of env or file' });
 
+const witnessAddressSchema = z.string().superRefine((text, ctx) => {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (!m || !(port >= 1 && port <= 65535)) ctx.addIssue({ code: 'custom', message: `expected host:port, not ${JSON.stringify(text)}` });
+});
+
 export const ConfigFileSchema = z
   .strictObject({
     store: z
@@ -201,6 +207,11 @@ export const ConfigFileSchema = z
       .nullable()
       .default(null),
     pxe: PxeConfigSchema.nullable().default(null),
+    // The controller's own vantage point (do no harm): host:port addresses it must reach each cycle
+    // (the gateway, a DNS server...); while one is unreachable destructive actions hold.
+    witnesses: z
+      .strictObject({ selfCheck: z.array(witnessAddressSchema).max(16).default([]) })
+      .prefault({}),
     secrets: z
       .record(z.string().regex(SECRET_REF_RE, { error: 'invalid secret name' }), SecretSourceSchema)
       .default({}),

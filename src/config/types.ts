@@ -47,6 +47,8 @@ export interface ControllerConfig {
   secrets: Record<string, SecretSource>;
   /** The controller's boot services for the reinstall rung; null: reinstall is not configured. */
   pxe: PxeConfig | null;
+  /** `host:port` addresses the controller checks it reaches every cycle (its self-check). */
+  witnesses: { selfCheck: string[] };
   log: { level: LogLevel };
 }
 

@@ -140,6 +140,7 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
         ...(provisioning ? { provisioner: provisioning.provisioner } : {}),
         knownHostsFile: process.env.RRC_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts'),
         hypervisorRestartCommand: config.policy.hypervisorRestartCommand,
+        witnessAddresses: config.witnesses.selfCheck,
         // Each check answers inside the controller's probe deadline, so a slow check is reported
         // as itself (e.g. BMC timeout) instead of the whole probe timing out without evidence.
         timeouts: { probe: probeDeadlines(config.probes.timeoutSeconds) },
