@@ -11,6 +11,7 @@ import { InvariantChecker, type Violation } from './invariants.js';
 import { buildSimRack, type SimRack } from '../../../src/sim-rack/index.js';
 import { KillSwitch } from '../../chaos/lib/kill-switch.js';
 import { mortalEnv, restartController, type ControllerProcess } from './controller-restart.js';
+import { failingStore, type FailingStore } from './failing-store.js';
 import type { Scenario } from './scenario-spec.js';
 import { parseScript, scriptLength, type OperatorCommand, type ScriptStep } from './script.js';
 
@@ -42,7 +43,7 @@ interface Live {
 }
 
 /** One timer per instant of the script, so steps at the same second keep their order. */
-function scheduleScript(rack: SimRack, live: Live, steps: readonly ScriptStep[], start: number, lines: string[], pending: Array<Promise<void>>): void {
+function scheduleScript(rack: SimRack, live: Live, steps: readonly ScriptStep[], start: number, lines: string[], pending: Array<Promise<void>>, store: FailingStore | null): void {
   const byOffset = new Map<number, ScriptStep[]>();
   let offset = 0;
   for (const step of steps) {
@@ -59,6 +60,9 @@ function scheduleScript(rack: SimRack, live: Live, steps: readonly ScriptStep[],
         } else if (step.kind === 'operator') {
           lines.push(logLine(t, 'operator', step.line.replace(/^operator /, '')));
           pending.push(operate(live.proc.controller, step.command).catch((e) => void lines.push(logLine(t, 'operator', `refused: ${errorText(e)}`))));
+        } else if (step.kind === 'store') {
+          lines.push(logLine(t, 'fault', step.line));
+          store?.failNextWrites(step.failWrites);
         } else if (step.kind === 'restart') {
           lines.push(logLine(t, 'controller', 'killed; a new controller starts on the same store'));
           live.proc = restartController(rack, live.proc);
@@ -91,7 +95,9 @@ export async function playScenario(s: Scenario): Promise<PlayResult> {
   }
   // Only a scenario that restarts the controller gets a killable Env: the others keep the plain wiring.
   const firstLife = steps.some((step) => step.kind === 'restart') ? new KillSwitch() : null;
+  const failing = steps.some((step) => step.kind === 'store') ? await failingStore() : null;
   const rack = await buildSimRack({
+    ...(failing ? { store: failing.store } : {}),
     ...(firstLife ? { wrapEnv: (sim) => mortalEnv(sim, firstLife) } : {}),
     hosts: s.hosts,
     vms: s.vms,
@@ -117,7 +123,7 @@ export async function playScenario(s: Scenario): Promise<PlayResult> {
   const pending: Array<Promise<void>> = [];
   try {
     await rack.start();
-    scheduleScript(rack, live, steps, start, lines, pending);
+    scheduleScript(rack, live, steps, start, lines, pending, failing);
     // rack.step, on whichever controller is live at each second.
     for (let sec = 0; sec < s.world.runSeconds; sec++) {
       await rack.clock.advanceBy(1000);

@@ -9,11 +9,13 @@
  *
  * and `controller restart`: the controller process dies and a new one starts on the same store at
  * that instant (lib/controller-restart.ts). `controller partition|heal` stay fault commands.
+ * `store fail-writes <n>`: the next n writes to the controller's store fail (lib/failing-store.ts).
  *
  * Every line is parsed before anything plays, so a typo fails at once.
  */
 import { parseFaultCommand } from '../../../src/env/sim/index.js';
 import type { FaultCommand } from '../../../src/env/sim/index.js';
+import { STORE_FAIL_RE } from './failing-store.js';
 
 export type OperatorCommand =
   | { verb: 'maintenance'; on: boolean; target: string }
@@ -24,7 +26,8 @@ export type ScriptStep =
   | { kind: 'delay'; seconds: number }
   | { kind: 'fault'; line: string; command: FaultCommand }
   | { kind: 'operator'; line: string; command: OperatorCommand }
-  | { kind: 'restart'; line: string };
+  | { kind: 'restart'; line: string }
+  | { kind: 'store'; line: string; failWrites: number };
 
 const RESTART_LINE = 'controller restart';
 
@@ -58,6 +61,11 @@ export function parseScript(lines: readonly string[]): ScriptStep[] {
     if (line === '') continue;
     if (line.startsWith('operator ')) {
       steps.push({ kind: 'operator', line, command: parseOperatorLine(line) });
+      continue;
+    }
+    const storeFault = STORE_FAIL_RE.exec(line);
+    if (storeFault) {
+      steps.push({ kind: 'store', line, failWrites: Number(storeFault[1]) });
       continue;
     }
     if (line === RESTART_LINE) {
