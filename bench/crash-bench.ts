@@ -9,13 +9,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLASS_NAMES } from './classes.js';
+import { runMulti, type MultiResult } from './multi-run.js';
 import { renderSvg } from './plot-svg.js';
+import { DEFAULT_WATCHDOG_SECONDS, parseStrategies, profileSettings } from './profiles.js';
 import { Progress } from './progress.js';
 import { renderMarkdown } from './report-md.js';
+import { multiSummary, renderMultiMarkdown } from './report-seeds-md.js';
 import { buildResult, type BenchResult } from './result.js';
 import { DEFAULT_CONFIG, type BenchConfig, type Mix } from './runner.js';
 import { runSharded } from './shards.js';
 import { DEFAULT_SCALE, runScale, type ScaleResult } from './scale.js';
+import { parseSeedList } from './seeds.js';
+import { UsageError } from './usage-error.js';
+
+export { UsageError };
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_MIX_FILE = join(BENCH_DIR, 'mix.default.json');
@@ -29,12 +36,18 @@ export const USAGE = `usage: npm run bench -- [options]      (or: 3rc bench [opt
 
   --injections <n>       crash injections (default ${DEFAULT_CONFIG.injections})
   --seed <n|text>        seed; same seed, same numbers (default ${DEFAULT_CONFIG.seed})
+  --seeds <list>         several seeds, one after another: 1-20, 1,3,5 or 1-3,7; per-seed lines and pooled
+                         statistics ("100 % under 600 s" must hold on every seed); not with --seed
+  --profile <name>       defaults (shipped policy: no watchdog, no self-fence) or watchdog (a storage-lease
+                         watchdog declared on every host, policy.selfFenceAfterSeconds = --watchdog) (default defaults)
+  --strategy <name>      ours (evacuate first), reference (the talk: repair the host while its VMs wait,
+                         policy.evacuateFirst false) or both, side by side (default ours)
   --hosts <n>            primary hosts (default ${DEFAULT_CONFIG.hosts}; scale mode ${DEFAULT_SCALE.hosts})
   --spares <n>           spare hosts (default ${DEFAULT_CONFIG.spares})
   --vms <n>              VMs (default ${DEFAULT_CONFIG.vms}; scale mode ${DEFAULT_SCALE.vms})
   --interval <s>         mean seconds between injections (default ${DEFAULT_CONFIG.meanIntervalSeconds})
   --mix <file>           crash mix, JSON weights per class (default bench/mix.default.json)
-  --watchdog <s|off>     host watchdog = policy.selfFenceAfterSeconds (default ${DEFAULT_CONFIG.watchdogSeconds})
+  --watchdog <s>         --profile watchdog only: watchdog = policy.selfFenceAfterSeconds (default ${DEFAULT_WATCHDOG_SECONDS})
   --operator-delay <s>   simulated operator's reaction time (default ${DEFAULT_CONFIG.operatorDelaySeconds})
   --no-hints             probe every target every cycle (no sim 'unchanged' hint)
   --shards <n>           split the injections over n replicas of the cluster, merged (default ${DEFAULT_SHARDS});
@@ -53,6 +66,7 @@ export interface CliOutcome {
   code: number;
   result?: BenchResult;
   scale?: ScaleResult;
+  multi?: MultiResult;
 }
 
 function int(name: string, v: string | undefined, fallback: number): number {
@@ -69,7 +83,6 @@ function num(name: string, v: string | undefined, fallback: number): number {
   return n;
 }
 
-export class UsageError extends Error {}
 
 export function loadMix(file: string): Mix {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -91,7 +104,7 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
     values = parseArgs({
       args: [...argv],
       options: {
-        injections: { type: 'string' }, seed: { type: 'string' }, hosts: { type: 'string' }, spares: { type: 'string' },
+        injections: { type: 'string' }, seed: { type: 'string' }, seeds: { type: 'string' }, profile: { type: 'string' }, strategy: { type: 'string' }, hosts: { type: 'string' }, spares: { type: 'string' },
         vms: { type: 'string' }, interval: { type: 'string' }, mix: { type: 'string' }, watchdog: { type: 'string' },
         'operator-delay': { type: 'string' }, 'no-hints': { type: 'boolean' }, shards: { type: 'string' }, workers: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' },
         scale: { type: 'boolean' }, cycles: { type: 'string' }, real: { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -133,6 +146,10 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
       io.out(text);
       return { code: 0, scale };
     }
+    const settings = profileSettings(values.profile as string | undefined, values.watchdog as string | undefined);
+    const strategies = parseStrategies(values.strategy as string | undefined);
+    if (values.seeds !== undefined && values.seed !== undefined) throw new UsageError('--seed and --seeds exclude each other');
+    const seedList = values.seeds === undefined ? null : parseSeedList(values.seeds as string);
     const config: BenchConfig = {
       ...DEFAULT_CONFIG,
       injections: int('injections', values.injections as string | undefined, DEFAULT_CONFIG.injections),
@@ -142,7 +159,9 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
       vms: int('vms', values.vms as string | undefined, DEFAULT_CONFIG.vms),
       meanIntervalSeconds: num('interval', values.interval as string | undefined, DEFAULT_CONFIG.meanIntervalSeconds),
       mix: loadMix((values.mix as string | undefined) ?? DEFAULT_MIX_FILE),
-      watchdogSeconds: values.watchdog === 'off' ? null : num('watchdog', values.watchdog as string | undefined, DEFAULT_CONFIG.watchdogSeconds ?? 60),
+      profile: settings.profile,
+      strategy: strategies[0]!,
+      watchdogSeconds: settings.watchdogSeconds,
       operatorDelaySeconds: num('operator-delay', values['operator-delay'] as string | undefined, DEFAULT_CONFIG.operatorDelaySeconds),
       probeHints: !values['no-hints'],
     };
@@ -153,6 +172,25 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
     if (shards < 1) throw new UsageError('--shards must be at least 1');
     const workers = values.workers === undefined ? undefined : int('workers', values.workers as string, 1);
     if (workers === 0) throw new UsageError('--workers must be at least 1');
+    const command = `npm run bench -- ${argv.join(' ')}`.trim();
+    if (seedList !== null || strategies.length > 1) {
+      const multi = await runMulti(config, {
+        shards,
+        ...(workers ? { workers } : {}),
+        seeds: seedList ?? [seed],
+        strategies,
+        onRun: (strategy, s, i, total) => (io.tty ? io.err(`bench: run ${i + 1} of ${total}: strategy ${strategy}, seed ${s}\n`) : undefined),
+      });
+      progress?.finish();
+      const json = `${JSON.stringify(multi, null, 2)}\n`;
+      if (values.json) writeOut(values.json as string, json);
+      if (values.out) {
+        writeOut(join(values.out as string, `${OUT_PREFIX}-seeds.json`), json);
+        writeOut(join(values.out as string, `${OUT_PREFIX}-seeds.md`), renderMultiMarkdown(multi, { command }));
+      }
+      io.out(multiSummary(multi));
+      return { code: 0, multi };
+    }
     const run = await runSharded(config, { shards, ...(workers ? { workers } : {}) });
     progress?.finish();
     const result = buildResult(run);
@@ -164,7 +202,7 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
       const svg = renderSvg(result, run.injections);
       writeOut(join(dir, `${OUT_PREFIX}.svg`), svg);
       const png = toPng(join(dir, `${OUT_PREFIX}.svg`), join(dir, `${OUT_PREFIX}.png`));
-      writeOut(join(dir, `${OUT_PREFIX}.md`), renderMarkdown(result, { png, prefix: OUT_PREFIX, command: `npm run bench -- ${argv.join(' ')}`.trim() }));
+      writeOut(join(dir, `${OUT_PREFIX}.md`), renderMarkdown(result, { png, prefix: OUT_PREFIX, command }));
     }
     io.out(summaryLine(result));
     return { code: 0, result };
@@ -181,7 +219,7 @@ function summaryLine(r: BenchResult): string {
   const o = r.overall;
   const v = r.violations;
   return (
-    `bench: ${r.injections} injections (seed ${r.seed}) in ${r.wallSeconds} s: recovery mean ${o.mean} s, p99 ${o.p99} s, max ${o.max} s, ` +
+    `bench: ${r.injections} injections (seed ${r.seed}, profile ${String(r.config.profile)}, strategy ${String(r.config.strategy)}) in ${r.wallSeconds} s: recovery mean ${o.mean} s, p99 ${o.p99} s, max ${o.max} s, ` +
     `${round2(o.under600 * 100)} % under 600 s; overhead p50 ${o.overheadStats.p50} s, p99 ${o.overheadStats.p99} s; ` +
     `violations: ${v.vmOnTwoHosts} VM on two hosts, ${v.actionsOnHealthy} actions on healthy, ${v.lostIncidents} lost; ` +
     `harm: ${r.harm.harmfulActions} harmful actions, ${r.harm.unneededVmRestarts} unneeded VM restarts\n`

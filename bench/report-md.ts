@@ -47,16 +47,24 @@ function renderHarm(L: string[], r: BenchResult): void {
   }
 }
 
+/** The profile in one sentence: what the rack and the policy assume. */
+export function profileSentence(cfg: Record<string, unknown>): string {
+  const watchdog = cfg.watchdogSeconds === null
+    ? 'no host watchdog, policy.selfFenceAfterSeconds off (shipped default)'
+    : `host watchdog = policy.selfFenceAfterSeconds = ${String(cfg.watchdogSeconds)} s`;
+  return `profile \`${String(cfg.profile)}\`: ${watchdog}; ${String(cfg.bootProgress)}.`;
+}
+
 export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: string; prefix: string }): string {
   const L: string[] = [];
   const cfg = r.config as Record<string, unknown>;
-  L.push(`# 3RC crash-injection bench: ${r.injections} injections, seed ${r.seed}`, '');
+  L.push(`# 3RC crash-injection bench: ${r.injections} injections, seed ${r.seed}, profile ${String(cfg.profile)}, strategy ${String(cfg.strategy)}`, '');
   L.push(`Produced by the command below; every number here is in \`${opts.prefix}.json\` next to this file.`, '');
   L.push('```sh', opts.command, '```', '');
   L.push(
     `Cluster: ${cfg.hosts} hosts + ${cfg.spares} spares, ${cfg.vms} VMs; injections arrive every ${cfg.meanIntervalSeconds} s on average ` +
       `(exponential), ${Math.round(r.run.virtualSeconds! / 3600)} h of virtual time, wall time ${r.wallSeconds} s on this machine. ` +
-      `Probes every ${cfg.probeIntervalSeconds} s; host watchdog = policy.selfFenceAfterSeconds = ${cfg.watchdogSeconds} s; ` +
+      `Probes every ${cfg.probeIntervalSeconds} s; ${profileSentence(cfg)} ` +
       `simulated operator reaction ${cfg.operatorDelaySeconds} s.`,
     '',
   );

@@ -31,6 +31,9 @@ export const REFERENCE = {
 
 export const LIMIT_SECONDS = 600;
 
+/** Where the controller's BMC boot progress comes from, in the sim and on real hardware. */
+export const BOOT_PROGRESS_SOURCE = 'BMC boot progress: simulated BMCs; on real hardware the IPMI driver reads the SEL (src/drivers/ipmi-sel.ts)';
+
 export interface ClassResult extends Summary {
   name: ClassName;
   under600: number;
@@ -190,6 +193,9 @@ export function buildResult(run: RunLike): BenchResult {
     },
     reference: REFERENCE,
     config: {
+      profile: c.profile,
+      strategy: c.strategy,
+      bootProgress: BOOT_PROGRESS_SOURCE,
       hosts: c.hosts,
       spares: c.spares,
       vms: c.vms,

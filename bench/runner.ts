@@ -14,6 +14,7 @@ import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
 import { buildCluster } from './cluster.js';
 import { apportion } from './stats.js';
 import { emptyHarmTally } from './harm.js';
+import { benchPolicy, type Profile, type Strategy } from './profiles.js';
 import { Tracker, type Injection } from './tracker.js';
 
 export type Mix = Partial<Record<ClassName, number>>;
@@ -27,7 +28,11 @@ export interface BenchConfig {
   mix: Mix;
   /** Mean time between two injections (exponential inter-arrival times). */
   meanIntervalSeconds: number;
-  /** World watchdog and policy.selfFenceAfterSeconds, the same number (null: neither). */
+  /** What the rack is assumed to have (profiles.ts); sets watchdogSeconds. */
+  profile: Profile;
+  /** The recovery strategy the controller runs (profiles.ts: ours or the talk's reference). */
+  strategy: Strategy;
+  /** World watchdog, declared on every host, and policy.selfFenceAfterSeconds, the same number (null: none). */
   watchdogSeconds: number | null;
   /** The simulated operator acts on a quarantined / waiting target this long after it stopped. */
   operatorDelaySeconds: number;
@@ -57,7 +62,9 @@ export const DEFAULT_CONFIG: Omit<BenchConfig, 'mix'> = {
   spares: 2,
   vms: 200,
   meanIntervalSeconds: 120,
-  watchdogSeconds: 60,
+  profile: 'defaults',
+  strategy: 'ours',
+  watchdogSeconds: null,
   operatorDelaySeconds: 900,
   probeIntervalSeconds: 5,
   probeConcurrency: 32,
@@ -115,9 +122,10 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
     clockSettle: config.clockMode === 'exact' ? 'node' : 'microtasks',
     seed: `${config.seed}/world`,
     world: { watchdogSeconds: config.watchdogSeconds },
-    // The rack's BMCs report boot progress (a failed boot, a running OS): see bench/README.md.
+    // The rack's BMCs report boot progress (a failed boot, a running OS), as the real IPMI driver
+    // reads it from the SEL (src/drivers/ipmi-sel.ts): on in every profile.
     simEnv: { probeHints: config.probeHints, bootProgress: true, ...(config.latency ? { latency: config.latency } : {}) },
-    policy: { selfFenceAfterSeconds: config.watchdogSeconds },
+    policy: benchPolicy(config.watchdogSeconds, config.strategy),
     probes: { intervalMs: config.probeIntervalSeconds * 1000, timeoutMs: 3000, concurrency: config.probeConcurrency },
     ...(config.log ? { log: config.log } : {}),
     recordEvents: false,

@@ -6,6 +6,7 @@
  *   npx tsx bench/trace.ts --injections 10000 --seed 1 --trace 435,1196        timelines of those injections
  *   ... --shard 2/2            one replica of a sharded run (`--shards 2`, the default), its own indexes
  *   ... --also host:hv09       trace that target too;  --around 435: the injections next to it
+ *   ... --profile watchdog [--watchdog 60] --strategy reference   as the bench's options (profiles.ts)
  *
  * A timeline line: seconds since the injection, the source (world / phase / action / done / log /
  * ref), the target, and what happened. Not part of the results; nothing here changes a run.
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { actionResultProblem } from '../src/core/action-result.js';
 import type { Logger } from '../src/env/env.js';
 import { DEFAULT_MIX_FILE, loadMix } from './crash-bench.js';
+import { parseStrategies, profileSettings } from './profiles.js';
 import { DEFAULT_CONFIG, runBench, type BenchConfig } from './runner.js';
 import { shardConfig } from './shards.js';
 import type { Injection, Tracker } from './tracker.js';
@@ -29,6 +31,9 @@ const { values } = parseArgs({
     around: { type: 'string' },
     also: { type: 'string' },
     shard: { type: 'string' },
+    profile: { type: 'string' },
+    watchdog: { type: 'string' },
+    strategy: { type: 'string' },
   },
 });
 
@@ -71,7 +76,17 @@ function log(obj: object, msg?: string): void {
   if (typeof target === 'string') line(target, 'log', msg ?? '');
 }
 
-const base: BenchConfig = { ...DEFAULT_CONFIG, injections: Number(values.injections ?? DEFAULT_CONFIG.injections), seed, mix: loadMix(DEFAULT_MIX_FILE) };
+const settings = profileSettings(values.profile, values.watchdog);
+const [strategy] = parseStrategies(values.strategy);
+const base: BenchConfig = {
+  ...DEFAULT_CONFIG,
+  injections: Number(values.injections ?? DEFAULT_CONFIG.injections),
+  seed,
+  mix: loadMix(DEFAULT_MIX_FILE),
+  profile: settings.profile,
+  watchdogSeconds: settings.watchdogSeconds,
+  strategy: strategy!,
+};
 // `--shard 1/2`: the first of the two replicas `npm run bench -- --shards 2` runs (its own injection indexes).
 const [shardIndex, shardCount] = (values.shard ?? '1/1').split('/').map(Number) as [number, number];
 const run = await runBench({
