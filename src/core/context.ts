@@ -65,6 +65,8 @@ export interface RecoveryContext {
   holdReason?: string | null;
   holdUntil?: number | null;
   holdCount?: number;
+  /** When this incident first held (any reason): a hold that lasts too long goes to a person. */
+  heldSince?: number | null;
 }
 
 export interface RecoveryInput {
@@ -105,6 +107,7 @@ export function initialContext(input: RecoveryInput): RecoveryContext {
     holdReason: null,
     holdUntil: null,
     holdCount: 0,
+    heldSince: null,
   };
 }
 

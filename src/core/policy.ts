@@ -48,6 +48,8 @@ export interface SafetyPolicy {
   maxConcurrent: MaxConcurrentPolicy;
   /** A held action is asked again after this long (a limit: after a fraction of it). */
   holdRecheckSeconds: number;
+  /** An incident held this long is handed to a person (it still closes by itself if the target recovers). */
+  holdToPersonSeconds: number;
 }
 
 export interface Policy {
@@ -112,6 +114,7 @@ export const DEFAULT_POLICY: Policy = {
     stormGuard: { share: 0.3, minTargets: 3, windowSeconds: 120 },
     maxConcurrent: { fence: 2, powerCycle: 2, reinstall: 2 },
     holdRecheckSeconds: 30,
+    holdToPersonSeconds: 1800,
   },
 };
 

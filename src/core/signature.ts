@@ -28,6 +28,11 @@ export interface HostObservation {
   hypervisorOk: boolean;
   /** Boot progress read from the BMC; absent or `unknown` when the BMC or its driver cannot say. */
   bootProgress?: BootProgress;
+  /**
+   * The installation check (a configured command over SSH), run only while the host answers and its
+   * hypervisor does not: false is positive evidence of a broken installation; absent or null: not run.
+   */
+  installOk?: boolean | null;
   /** Free-form details per probe for the timeline (error texts, latencies). */
   details?: Record<string, string>;
 }
@@ -55,6 +60,8 @@ export type SignatureCode =
   /** Powered on, and the BMC reports the boot failed (no bootable device: /boot or the disk gone). */
   | 'host-boot-failed'
   | 'host-os-hung'
+  /** Answers, its hypervisor does not, and it fails its installation check: a reinstall is justified. */
+  | 'host-install-broken'
   | 'hypervisor-down'
   | 'host-and-bmc-unreachable'
   // vm
@@ -89,6 +96,9 @@ export function classifyHost(o: HostObservation): Signature {
     return sig('host-unreachable', `host does not answer on the network; ${power}${o.details?.probe ? ` (${o.details.probe})` : ''}`);
   }
   if (o.shellOk === false) return sig('host-os-hung', 'host accepts TCP but no command runs');
+  if (!o.hypervisorOk && o.installOk === false) {
+    return sig('host-install-broken', `host answers but its hypervisor does not and it fails its installation check${o.details?.install ? ` (${o.details.install})` : ''}`);
+  }
   if (!o.hypervisorOk) return sig('hypervisor-down', 'host answers but its hypervisor does not');
   return sig('ok', 'host healthy');
 }

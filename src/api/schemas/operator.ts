@@ -22,6 +22,7 @@ export const SIGNATURE_CODES = [
   'host-unreachable',
   'host-unreachable-os-running',
   'host-boot-failed',
+  'host-install-broken',
   'host-os-hung',
   'hypervisor-down',
   'host-and-bmc-unreachable',

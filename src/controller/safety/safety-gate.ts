@@ -72,7 +72,10 @@ export class SafetyGate {
     const guardState = guard.state();
     if (!byPerson && guardState.reason !== null) return this.hold(targetName, guardState.reason, recheckMs, false);
 
-    if (!byPerson) {
+    // A reinstall of a host that answers, runs no hypervisor and fails its installation check: the
+    // check is the evidence (a reinstall never runs with VMs aboard, the machine sees to that).
+    const installBroken = action.kind === 'reinstall' && obs !== null && obs.installOk === false && !obs.hypervisorOk;
+    if (!byPerson && !installBroken) {
       const missing = await this.missingEvidence(isVm, hostName);
       if (missing !== null) return this.hold(targetName, missing.reason, recheckMs, missing.pathDown);
     }

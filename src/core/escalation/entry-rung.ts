@@ -23,7 +23,8 @@ export function entryRungFor(kind: TargetKind, code: SignatureCode, canRestartSe
       case 'host-and-bmc-unreachable':
         return RUNG.fenceMigrate;
       case 'host-boot-failed':
-        // The installed system does not boot: rebooting it again cannot help.
+      case 'host-install-broken':
+        // The installed system does not boot, or fails its installation check: a reboot cannot help.
         return RUNG.reinstall;
       default:
         return RUNG.reboot;

@@ -20,7 +20,17 @@ export function isNewHoldReason(ctx: RecoveryContext, reason: string): boolean {
 export function hold(ctx: RecoveryContext, at: number, held: HeldResult): Partial<RecoveryContext> {
   const holdCount = isNewHoldReason(ctx, held.reason) ? 1 : (ctx.holdCount ?? 0) + 1;
   const factor = Math.min(2 ** (holdCount - 1), HOLD_BACKOFF_MAX);
-  return { holdReason: held.reason, holdCount, holdUntil: at + held.recheckAfterMs * factor, reason: held.reason, actingDeadline: null };
+  return { holdReason: held.reason, holdCount, holdUntil: at + held.recheckAfterMs * factor, reason: held.reason, actingDeadline: null, heldSince: ctx.heldSince ?? at };
+}
+
+/** Held for longer than the policy allows: hand the incident to a person. */
+export function holdTooLong(ctx: RecoveryContext, at: number, holdToPersonSeconds: number): boolean {
+  return ctx.heldSince != null && at - ctx.heldSince >= holdToPersonSeconds * 1000;
+}
+
+export function heldTooLongReason(ctx: RecoveryContext, at: number): string {
+  const minutes = Math.round((at - (ctx.heldSince ?? at)) / 60_000);
+  return `held for ${minutes} min without the evidence a destructive action needs (${ctx.holdReason ?? 'no reason recorded'}): a person must decide`;
 }
 
 export function holdOver(ctx: RecoveryContext, at: number): boolean {
@@ -38,4 +48,4 @@ export function overdueReason(ctx: RecoveryContext): string {
   return `action did not report within ${seconds} s`;
 }
 
-export const FORGET_HOLD: Partial<RecoveryContext> = { holdReason: null, holdUntil: null, holdCount: 0, actingDeadline: null };
+export const FORGET_HOLD: Partial<RecoveryContext> = { holdReason: null, holdUntil: null, holdCount: 0, actingDeadline: null, heldSince: null };

@@ -1,12 +1,10 @@
 /**
  * Reinstalling wipes the host: it needs positive evidence that the installed system is broken.
- * Evidence is the BMC reporting a failed boot (`host-boot-failed`: no bootable device), or a
- * person asking for it (an operator-triggered rung). Never "the ladder ran out", never a host with
- * VMs aboard. Without evidence the incident is handed over to a person with the reason, and closes
- * by itself when the host answers again.
- *
- * TODO (issue 9): "an OS that answers but fails its installation check" is not evidence yet:
- * no installation check exists.
+ * Evidence is the BMC reporting a failed boot (`host-boot-failed`: no bootable device), an OS that
+ * answers but fails its installation check (`host-install-broken`), or a person asking for it (an
+ * operator-triggered rung). Never "the ladder ran out", never a host with VMs aboard. Without
+ * evidence the incident is handed over to a person with the reason, and closes by itself when the
+ * host answers again.
  */
 import type { RecoveryContext } from '../context.js';
 import { RUNG, type RungNumber } from '../rungs.js';
@@ -14,9 +12,11 @@ import type { SignatureCode } from '../signature.js';
 
 export const NO_REINSTALL_EVIDENCE = 'no evidence of a broken installation';
 
-/** The BMC reported a failed boot, now or when the incident opened. */
+/** The BMC reported a failed boot, or the host failed its installation check, now or when the incident opened. */
+const BROKEN_INSTALLATION: ReadonlySet<SignatureCode | null> = new Set(['host-boot-failed', 'host-install-broken']);
+
 export function hasReinstallEvidence(ctx: RecoveryContext, code: SignatureCode | null): boolean {
-  return code === 'host-boot-failed' || ctx.incidentSignature === 'host-boot-failed';
+  return BROKEN_INSTALLATION.has(code) || BROKEN_INSTALLATION.has(ctx.incidentSignature);
 }
 
 /** VMs still run (or are recorded) on a host not evacuated in this incident. */
@@ -34,7 +34,7 @@ export function noReinstallReason(ctx: RecoveryContext, code: SignatureCode | nu
   if (code === 'host-unreachable-os-running') {
     return `${ctx.targetId} booted (its BMC reports the OS running) but does not answer on the network: a reinstall would not help; check its network`;
   }
-  return `${NO_REINSTALL_EVIDENCE}: ${ctx.targetId} is not reinstalled (its BMC reports no failed boot); check it`;
+  return `${NO_REINSTALL_EVIDENCE}: ${ctx.targetId} is not reinstalled (no failed boot, no failed installation check); check it`;
 }
 
 /**

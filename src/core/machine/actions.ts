@@ -9,7 +9,7 @@ import { countProbe, type PendingAction, type RecoveryContext } from '../context
 import { startDampedRung, startEntryRung, startManualRung } from '../escalation/entry-rung.js';
 import { leftoverRetryAfterQuarantine, nextLeftoverRetry, startEvacuationOnly, startLeftoverEvacuation } from '../escalation/evacuation.js';
 import { afterEvacuation, repairInPlace } from '../escalation/host-repair.js';
-import { FORGET_HOLD, hold, overdueReason } from '../escalation/holding.js';
+import { FORGET_HOLD, heldTooLongReason, hold, overdueReason } from '../escalation/holding.js';
 import { noReinstallReason } from '../escalation/reinstall-evidence.js';
 import { escalate, recheckHeld, reissueConfirmedOff, retryRung } from '../escalation/rung-step.js';
 import { flappingReason, openIncident } from '../incident.js';
@@ -80,6 +80,7 @@ function rungActions(policy: Policy) {
 /** Why the incident waits for a person or is quarantined. */
 function reasonActions(policy: Policy) {
   return {
+    setReasonHeldTooLong: set(({ context, event }) => ({ reason: heldTooLongReason(context, at(event)), ...FORGET_HOLD, pendingAction: null })),
     setReasonNoReinstall: set(({ context, event }) => ({ reason: noReinstallReason(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature) })),
     setReasonFromError: set(({ event }) => ({ reason: event.type === 'ACTION_DONE' ? (actionResultProblem(event.result) ?? 'blocked') : null })),
     quarantineForFlapping: set(({ context, event }) => ({

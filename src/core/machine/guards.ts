@@ -7,7 +7,7 @@ import type { RecoveryContext } from '../context.js';
 import { evacuatesFirst, leftoversDue, movingLeftovers, wasHostEvacuation } from '../escalation/evacuation.js';
 import { canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-repair.js';
 import { reinstallUnjustified } from '../escalation/reinstall-evidence.js';
-import { actingOverdue, holdOver, isNewHoldReason } from '../escalation/holding.js';
+import { actingOverdue, holdOver, holdTooLong, isNewHoldReason } from '../escalation/holding.js';
 import { canRetry, hasNextRung, nextIsQuarantine } from '../escalation/rung-step.js';
 import { dampedRungHarmless } from '../escalation/entry-rung.js';
 import { suppressed } from '../incident.js';
@@ -41,6 +41,7 @@ export function recoveryGuards(policy: Policy) {
     actionHeld: ({ event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'held',
     newHoldReason: ({ context, event }: GuardArgs) => event.type === 'ACTION_DONE' && event.result.outcome === 'held' && isNewHoldReason(context, event.result.reason),
     holdOver: ({ context, event }: GuardArgs) => holdOver(context, eventTime(event)),
+    holdTooLong: ({ context, event }: GuardArgs) => holdTooLong(context, eventTime(event), policy.safety.holdToPersonSeconds),
     actingOverdue: ({ context, event }: GuardArgs) => event.type === 'TICK' && actingOverdue(context, eventTime(event)),
 
     // Escalation policy.

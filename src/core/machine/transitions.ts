@@ -121,10 +121,16 @@ export const ACTION_HELD = [
  * holding: the target may come back by itself (then no destructive action was needed), a VM's
  * host may fail (its incident owns the VM), or the recheck comes due.
  */
+/** A hold that lasted `safety.holdToPersonSeconds`: a person decides (good probes still close it). */
+function heldTooLong<const B extends readonly string[]>(before: B) {
+  return { guard: 'holdTooLong', target: '#recovery.awaitingOperator', actions: [...before, 'setReasonHeldTooLong', 'emitAwaiting', 'markPhase'] } as const;
+}
+
 export const HOLDING_ON_PROBE = [
   { guard: 'probeBlocked', target: '#recovery.blocked', actions: ['countProbe', 'resetCounters', 'closeIncident', 'forgetIncident', 'markPhase'] },
   { guard: and(['probeGood', 'reachesRecoverAfter']), target: '#recovery.healthy', actions: ['countProbe', 'resolveHeldIncident', 'forgetIncident', 'markPhase'] },
+  heldTooLong(['countProbe']),
   recheckHeld(['countProbe']),
   { actions: 'countProbe' },
 ] as const;
-export const HOLDING_ON_TICK = recheckHeld([]);
+export const HOLDING_ON_TICK = [heldTooLong([]), recheckHeld([])] as const;

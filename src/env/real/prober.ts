@@ -43,6 +43,11 @@ export interface RealProberOptions {
   /** SSH endpoint for `ssh` service checks. Default: guest address, host's SSH user and key. */
   guestSsh?: (vm: VmSpec, host: HostSpec) => SshSpec | undefined;
   clock?: Clock;
+  /**
+   * The installation check, run over SSH only while the host answers and its hypervisor does not
+   * (exit 0: intact). Its failure is the evidence a reinstall needs. Default none: not run.
+   */
+  installCheckCommand?: string | null;
 }
 
 type Outcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number };
@@ -82,6 +87,7 @@ export class RealProber implements Prober {
     details.hypervisor = describe(hv, () => 'answered');
     const shellOk = shell ? shellVerdict(shell) : null;
     const bootProgress = await this.bootProgress(host, bmc, power, !tcp.ok || shellOk === false, details);
+    const installOk = shellOk === true && !hv.ok ? await this.installCheck(host.ssh as SshSpec, details) : null;
     return {
       bmcReachable,
       power,
@@ -89,8 +95,22 @@ export class RealProber implements Prober {
       shellOk,
       hypervisorOk: hv.ok,
       ...(bootProgress ? { bootProgress } : {}),
+      ...(installOk !== null ? { installOk } : {}),
       details,
     };
+  }
+
+  /** null when no check is configured or it could not run (no evidence either way). */
+  private async installCheck(endpoint: SshSpec, details: Record<string, string>): Promise<boolean | null> {
+    const command = this.opts.installCheckCommand;
+    if (!command) return null;
+    const r = await this.attempt('install', this.t.sshMs, () => this.opts.shell.run(endpoint, command, { timeoutMs: this.t.sshMs }));
+    if (!r.ok) {
+      details.install = describe(r, () => '');
+      return null;
+    }
+    details.install = `"${command}" exited ${r.value.code}${r.value.code === 0 ? '' : `: ${r.value.stderr.trim().slice(0, 120)}`}`;
+    return r.value.code === 0;
   }
 
   /**

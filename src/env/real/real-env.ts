@@ -38,6 +38,8 @@ export interface RealEnvOptions {
   libvirtConnect?: LibvirtConnect;
   /** `host:port` addresses of the controller's self-check (witness.ts); config key to come. */
   witnessAddresses?: readonly string[];
+  /** RealProberOptions.installCheckCommand: run over SSH on a host whose hypervisor is down. */
+  installCheckCommand?: string | null;
 }
 
 export interface RealEnv extends Env {
@@ -83,7 +85,14 @@ export function createRealEnv(opts: RealEnvOptions): RealEnv {
   // costs one timeout per probe and not (retries + 1) of them.
   const probeBmcMs = t.probe?.bmcMs ?? 5_000;
   const probePower = new IpmiPowerDriver({ resolveSecret, clock, retries: 0, timeoutMs: probeBmcMs, selMarks });
-  const probes = new RealProber({ power: probePower, hypervisor, shell, clock, ...(t.probe ? { timeouts: t.probe } : {}) });
+  const probes = new RealProber({
+    power: probePower,
+    hypervisor,
+    shell,
+    clock,
+    ...(t.probe ? { timeouts: t.probe } : {}),
+    ...(opts.installCheckCommand ? { installCheckCommand: opts.installCheckCommand } : {}),
+  });
   return {
     name: 'real',
     clock,

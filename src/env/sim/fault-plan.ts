@@ -8,7 +8,7 @@ import type { World } from './world.js';
 import type { ControllerFault, FaultCommand, HostFault, VmFault } from './world-types.js';
 
 const HOST_FAULTS: readonly HostFault[] = [
-  'power-loss', 'power-on', 'shutdown', 'hang', 'overload', 'destroy-boot',
+  'power-loss', 'power-on', 'shutdown', 'hang', 'overload', 'destroy-boot', 'break-install',
   'partition', 'heal-partition', 'isolate', 'heal-isolate', 'bmc-dead', 'bmc-hung', 'bmc-ok', 'bmc-lies-off', 'bmc-honest',
 ];
 const CONTROLLER_FAULTS: readonly ControllerFault[] = ['partition', 'heal'];

@@ -74,6 +74,8 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
         reachable,
         shellOk: host.ssh ? reachable : null,
         hypervisorOk,
+        // The simulated hosts have an installation check: run while the host answers without a hypervisor.
+        installOk: reachable && !hypervisorOk && host.ssh ? !h.installBroken : null,
         bootProgress: bmcReachable && opts.bootProgress === true ? bootProgressOf(world.bmcPower(host.name), h.os) : 'unknown',
         ...(Object.keys(details).length > 0 ? { details } : {}),
       };

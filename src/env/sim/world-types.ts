@@ -39,6 +39,8 @@ export interface SimHost {
   /** One-shot, like `ipmitool chassis bootdev pxe` without `persistent`. */
   bootDevice: 'disk' | 'pxe';
   bootDestroyed: boolean;
+  /** `break-install`: the OS boots but libvirtd cannot start and the installation check fails, until a reinstall. */
+  installBroken: boolean;
   readonly domains: Map<string, SimDomain>;
   epoch: number;
 }
@@ -52,7 +54,7 @@ export interface WorldEvent {
 }
 
 export type HostFault =
-  | 'power-loss' | 'power-on' | 'shutdown' | 'hang' | 'overload' | 'destroy-boot'
+  | 'power-loss' | 'power-on' | 'shutdown' | 'hang' | 'overload' | 'destroy-boot' | 'break-install'
   | 'partition' | 'heal-partition' | 'isolate' | 'heal-isolate'
   | 'bmc-dead' | 'bmc-hung' | 'bmc-ok' | 'bmc-lies-off' | 'bmc-honest';
 /** The controller's own network: cut from every host, BMC and guest, or back. */

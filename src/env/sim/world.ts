@@ -15,6 +15,9 @@
  *   host <h> destroy-boot    destructive crash: /boot is gone, the host crashes and every boot ends
  *                            in `broken` (no bootable device) until it is reinstalled over PXE; the
  *                            BMC reports the failed boot (boot progress, sim-probes.ts)
+ *   host <h> break-install   a broken installation that still boots (a half-done upgrade, a deleted
+ *                            package): libvirtd dies and cannot be restarted, guests keep running,
+ *                            the installation check fails, until the host is reinstalled
  *   host <h> partition       network cut controller <-> host only: the controller reaches neither
  *                            the host's OS (TCP, SSH, libvirt) nor its guests; its BMC (own
  *                            management port) still answers; peers and users still reach the host
@@ -141,7 +144,7 @@ export class World extends WorldState {
     const h = this.requireHost(name);
     const ms = this.sample('hypervisorRestartSeconds');
     this.setHypervisor(h, 'down', 'hypervisor restarting');
-    this.after(h, ms, () => this.setHypervisor(h, 'up', 'hypervisor up'));
+    this.after(h, ms, () => (h.installBroken ? this.emit(h, 'hypervisor failed to start (broken installation)') : this.setHypervisor(h, 'up', 'hypervisor up')));
     return ms;
   }
 
@@ -181,6 +184,10 @@ export class World extends WorldState {
         h.os = 'hung';
         h.overloaded = fault === 'overload';
         return this.emit(h, fault === 'hang' ? 'os hung' : 'overloaded, not answering');
+      case 'break-install':
+        h.installBroken = true;
+        if (h.os === 'up') this.setHypervisor(h, 'down', 'installation broken: hypervisor died');
+        return this.emit(h, 'installation broken');
       case 'destroy-boot':
         h.bootDestroyed = true;
         if (h.power === 'on') {
@@ -322,8 +329,8 @@ export class World extends WorldState {
       return this.emit(h, 'boot failed: no bootable device');
     }
     h.os = 'up';
-    h.hypervisor = 'up';
-    this.emit(h, 'os up, hypervisor up');
+    h.hypervisor = h.installBroken ? 'down' : 'up';
+    this.emit(h, h.installBroken ? 'os up, hypervisor failed to start (broken installation)' : 'os up, hypervisor up');
     for (const d of h.domains.values()) {
       if (!d.autostart) continue;
       try {
@@ -362,6 +369,7 @@ export class World extends WorldState {
   private install(h: SimHost): void {
     this.after(h, this.sample('installSeconds'), () => {
       h.bootDestroyed = false;
+      h.installBroken = false;
       h.os = 'booting';
       this.emit(h, 'installed, rebooting from disk');
       this.after(h, this.sample('hostBootSeconds'), () => this.bootFinished(h, true));

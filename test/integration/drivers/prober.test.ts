@@ -99,6 +99,29 @@ describe('RealProber against real peers', () => {
     assert.equal(classifyHost(o).code, 'host-and-bmc-unreachable');
   });
 
+  test('installation check over real SSH, only while the hypervisor is down: its failure is host-install-broken', async () => {
+    const withCheck = (command: string) =>
+      new RealProber({
+        power: new IpmiPowerDriver({ resolveSecret: secretResolver({ bmc: { env: 'P' }, key: { file: sshd.userKeyPath } }, { P: 'probe-pw' }), retries: 0, timeoutMs: 1500 }),
+        hypervisor: libvirt,
+        shell: new SshShell({ knownHostsFile: sshd.knownHostsFile, resolveSecret: secretResolver({ key: { file: sshd.userKeyPath } }, {}) }),
+        timeouts: { bmcMs: 2000, tcpMs: 1000, sshMs: 1500, libvirtMs: 1500, guestMs: 1000, serviceMs: 1500 },
+        installCheckCommand: command,
+      });
+    const noHypervisor = hostSpec({ bmc: sim.bmc('bmc'), ssh: sshd.sshSpec('key'), hypervisorUri: 'test:///nonexistent/3rc-install.xml' });
+    const broken = await withCheck('test -e /nonexistent/3rc-libvirtd').probeHost(noHypervisor);
+    assert.equal(broken.installOk, false);
+    assert.match(broken.details?.install ?? '', /exited 1/);
+    assert.equal(classifyHost(broken).code, 'host-install-broken');
+    const intact = await withCheck('true').probeHost(noHypervisor);
+    assert.equal(intact.installOk, true);
+    assert.equal(classifyHost(intact).code, 'hypervisor-down');
+    // A healthy hypervisor: the check is not run at all.
+    const healthy = await withCheck('false').probeHost(healthyHost());
+    assert.equal(healthy.installOk, undefined);
+    assert.equal(classifyHost(healthy).code, 'ok');
+  });
+
   test('hung host: TCP accepts, no command runs -> host-os-hung, promptly', async () => {
     const started = Date.now();
     const o = await prober.probeHost(

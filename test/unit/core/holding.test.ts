@@ -173,3 +173,33 @@ describe('the acting deadline', () => {
     assert.ok(h.emitted.some((e) => e.type === 'action.overdue'));
   });
 });
+
+describe('a hold that lasts too long goes to a person', () => {
+  test('after safety.holdToPersonSeconds the incident awaits a person with the hold reason; good probes still close it', () => {
+    const h = machineHarness('host', { failAfter: 3, recoverAfter: 5, safety: { holdToPersonSeconds: 300 } });
+    h.probes(3, 'host-unreachable', { hasVms: false });
+    h.done(held());
+    // Recheck after recheck, the gate keeps holding.
+    for (let i = 0; i < 20 && h.state === 'holding'; i++) {
+      h.tick(60);
+      if (typeof h.state === 'object') h.done(held()); // recovering.acting: the recheck, held again
+    }
+    assert.equal(h.state, 'awaitingOperator');
+    assert.match(h.ctx.reason ?? '', /held for \d+ min .*controller's path to host:t1 is down.*a person must decide/);
+    assert.equal(h.ctx.heldSince, null, 'the hold is forgotten');
+    h.probes(5, 'ok');
+    assert.equal(h.state, 'healthy', 'the target came back: the incident closes by itself');
+  });
+});
+
+describe('the installation check is evidence for a reinstall', () => {
+  test('host-install-broken enters at the reinstall on a host without VMs, and at the evacuation with VMs aboard', () => {
+    const bare = machineHarness('host', { failAfter: 3, recoverAfter: 5 });
+    bare.probes(3, 'host-install-broken', { hasVms: false });
+    assert.equal(bare.requested()[0]?.kind, 'reinstall');
+    assert.equal(bare.requested()[0]?.rung, RUNG.reinstall);
+    const loaded = machineHarness('host', { failAfter: 3, recoverAfter: 5 });
+    loaded.probes(3, 'host-install-broken', { hasVms: true });
+    assert.equal(loaded.requested()[0]?.kind, 'fence-migrate', 'never reinstalled with VMs aboard');
+  });
+});
