@@ -12,6 +12,7 @@ export const ERRORS = {
   RRC_ERR_MISDIRECTED: { status: 421, message: 'misdirected request: %s' },
   RRC_ERR_CONFLICT: { status: 409, message: 'conflict: %s' },
   RRC_ERR_INVALID_STATE: { status: 409, message: 'not allowed in the current state: %s' },
+  RRC_ERR_STALE_EPOCH: { status: 409, message: 'stale leader epoch: %s' },
   RRC_ERR_FENCE_UNCONFIRMED: { status: 409, message: 'fencing could not be confirmed: %s' },
   RRC_ERR_NO_CAPACITY: { status: 409, message: 'no host has capacity: %s' },
   RRC_ERR_DRIVER_TIMEOUT: { status: 504, message: 'timed out: %s' },

@@ -82,6 +82,9 @@ export function healthOut(h: ControllerHealth): HealthOut {
     storeWriteFailures: h.storeWriteFailures,
     storeWritesAbandoned: h.storeWritesAbandoned,
     lastStoreError: h.lastStoreError ? { ...h.lastStoreError, at: toIso(h.lastStoreError.at) } : null,
+    leader: h.leader,
+    epoch: h.epoch,
+    holder: h.holder,
   };
 }
 

@@ -72,6 +72,7 @@ export function resolveConfig(raw: unknown, source: string, opts: LoadOptions = 
     store: { url: nonEmpty(env.DATABASE_URL) ?? cfg.store.url ?? DEFAULT_STORE_URL },
     api: resolveApiPaths(cfg.api, base),
     environment: { kind: cfg.environment.kind },
+    controller: { ...cfg.controller },
     probes: { ...cfg.probes },
     policy: resolvePolicy(cfg.policy as DeepPartial<Policy>),
     inventory: { hosts: cfg.inventory.hosts, vms: cfg.inventory.vms },

@@ -55,6 +55,7 @@ export const PolicyInputSchema = z.strictObject({
         .strictObject({ fence: z.int().min(1).optional(), powerCycle: z.int().min(1).optional(), reinstall: z.int().min(1).optional() })
         .optional(),
       holdRecheckSeconds: positive.optional(),
+      holdToPersonSeconds: positive.optional(),
     })
     .optional(),
 });
@@ -187,11 +188,20 @@ export const ConfigFileSchema = z
       .prefault({}),
     api: z.strictObject({ listen: listenSchema.default(DEFAULT_LISTEN), ...apiAccessFields }).prefault({}),
     environment: z.strictObject({ kind: z.enum(['sim', 'real']).default('sim') }).prefault({}),
+    // Several controllers on one PostgreSQL database (src/controller/leadership.ts): id names this
+    // one in the lease (default: host name and pid); the highest rank takes a free lease first.
+    controller: z
+      .strictObject({
+        id: z.string().regex(/^[A-Za-z0-9._:@-]{1,100}$/, 'letters, digits and . _ : @ - (at most 100)').optional(),
+        rank: z.int().min(0).max(100).default(0),
+      })
+      .prefault({}),
     probes: z
       .strictObject({
         intervalSeconds: positive.default(5),
         timeoutSeconds: positive.default(3),
         concurrency: z.int().min(1).max(4096).default(32),
+        installCheckCommand: commandSchema.optional(),
       })
       .prefault({}),
     policy: PolicyInputSchema.prefault({}),

@@ -14,6 +14,8 @@ export interface ProbesConfig {
   timeoutSeconds: number;
   /** Probes in flight at once, across all targets. */
   concurrency: number;
+  /** Run over SSH on a host that answers without a hypervisor; a failure justifies a reinstall. */
+  installCheckCommand?: string;
 }
 
 export interface DemoConfig {
@@ -39,6 +41,8 @@ export interface ControllerConfig {
   /** `listen` and the access keys (hostnames, TLS, tokens file, allow-lists; paths absolute after loading). */
   api: { listen: string } & ApiAccessConfig;
   environment: { kind: EnvironmentKind };
+  /** This controller among several on one database: its lease id (default host name and pid) and rank. */
+  controller: { id?: string; rank: number };
   probes: ProbesConfig;
   policy: Policy;
   inventory: { hosts: HostSpec[]; vms: VmSpec[] };

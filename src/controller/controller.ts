@@ -22,6 +22,7 @@ import type { ControllerOptions } from './options.js';
 import { Probing } from './probing.js';
 import { SafetyGate, SelfCheckRunner, StormGuard } from './safety/index.js';
 import { IncidentRecorder } from './recorder.js';
+import { fencedStore } from '../store/fenced-store.js';
 import { SideWrites } from './side-writes.js';
 import { StaleCopyRemoval } from './stale-copies.js';
 import { StoreWrites } from './store-writes.js';
@@ -52,9 +53,15 @@ export class Controller implements ControllerApi {
   private running = false;
   private probeCycles = 0;
   private startedAt = 0;
+  private leadershipOff: (() => void) | null = null;
+  /** A term being begun (the store read at a takeover); idle() waits for it. */
+  private termStarting: Promise<void> | null = null;
 
   constructor(private readonly opts: ControllerOptions) {
-    const { env, store, policy } = opts;
+    const { env, policy, leadership } = opts;
+    // With a leadership, every leader's write carries its epoch and a refusal ends its term.
+    const store = leadership ? fencedStore(opts.store, () => leadership.fence(), (e) => leadership.lose(e.message)) : opts.store;
+    const fencingToken = opts.fencingToken ?? (leadership ? () => leadership.epoch : undefined);
     this.env = env;
     this.store = store;
     this.log = env.log;
@@ -98,7 +105,7 @@ export class Controller implements ControllerApi {
       }),
     });
     const locks = this.locks;
-    const staleCopies = new StaleCopyRemoval({ env, executor, recorder, events, sideWrites, locks, fencingToken: opts.fencingToken });
+    const staleCopies = new StaleCopyRemoval({ env, executor, recorder, events, sideWrites, locks, fencingToken });
     this.runtimes = new TargetRuntimes({
       env,
       store,
@@ -111,7 +118,7 @@ export class Controller implements ControllerApi {
       sideWrites,
       locks,
       storeWrites: this.storeWrites,
-      fencingToken: opts.fencingToken,
+      fencingToken,
       reinstallDeadlineMs: policy.reinstallDeadlineSeconds * 1000,
       isRunning: () => this.running,
       hostTurnedHealthy: (host, incidentId) => void staleCopies.afterHostHealthy(this.runtimes.idOf('host', host.name), host, incidentId),
@@ -124,9 +131,25 @@ export class Controller implements ControllerApi {
 
   // ---- life cycle -------------------------------------------------------------------------
 
-  /** Loads inventory and persisted machines, resumes interrupted actions, starts probing. */
+  /**
+   * Without a leadership: begins at once. With one: starts the lease; each term it wins begins
+   * acting (from what the store holds then) and each term it loses stops acting at once.
+   * Throws when the leadership refuses to start (a second controller on one SQLite file).
+   */
   async start(opts: { schedule?: boolean } = {}): Promise<void> {
     this.startedAt = this.env.clock.now();
+    const leadership = this.opts.leadership;
+    if (!leadership) return this.beginTerm(opts);
+    this.leadershipOff ??= leadership.onChange((leading, reason) => {
+      if (leading) this.termStarting = this.beginTerm(opts).catch((e) => this.log.error({ error: errorText(e) }, 'taking over failed'));
+      else void this.endTerm(reason);
+    });
+    await leadership.start();
+  }
+
+  /** Loads inventory and persisted machines, resumes interrupted actions, starts probing. */
+  private async beginTerm(opts: { schedule?: boolean }): Promise<void> {
+    this.forgetTargets();
     const [hosts, vms, states] = await Promise.all([this.store.listHosts(), this.store.listVms(), this.store.listTargetStates()]);
     const snapshots = new Map(states.map((s) => [s.targetId, s.snapshot]));
     for (const h of hosts) this.index.hosts.set(h.name, h);
@@ -141,6 +164,27 @@ export class Controller implements ControllerApi {
 
   /** Stops probing and waits for store writes; actions in flight stay recorded and resume at next start. */
   async stop(): Promise<void> {
+    this.leadershipOff?.();
+    this.leadershipOff = null;
+    await this.opts.leadership?.stop();
+    await this.halt();
+  }
+
+  /** The term ended (lease lost, refused or released): no more probing nor acting. */
+  private async endTerm(reason: string): Promise<void> {
+    if (!this.running) return;
+    this.log.warn({ reason }, 'not the leader any more: acting stops');
+    await this.halt();
+  }
+
+  /** A new term starts from the store: what this controller knew from an earlier term may be stale. */
+  private forgetTargets(): void {
+    for (const rt of this.runtimes.sorted()) this.runtimes.drop(rt.id);
+    for (const name of [...this.index.vms.keys()]) this.index.vms.delete(name);
+    for (const name of [...this.index.hosts.keys()]) this.index.hosts.delete(name);
+  }
+
+  private async halt(): Promise<void> {
     this.running = false;
     if (this.timer !== null) this.env.clock.clearTimeout(this.timer);
     this.timer = null;
@@ -153,6 +197,8 @@ export class Controller implements ControllerApi {
 
   /** Resolves when every target's pending store writes are done (not waiting for actions). */
   async idle(): Promise<void> {
+    await this.opts.leadership?.settled();
+    await this.termStarting;
     // Loop: a chain may finish by starting a side write and a side write may enqueue on a chain.
     for (let round = 0; round < 10; round++) {
       await Promise.all([...this.runtimes.chains(), ...this.sideWrites.inFlight()]);
@@ -237,7 +283,24 @@ export class Controller implements ControllerApi {
       safetyGuard: { on: this.stormGuard.state().on, reason: this.stormGuard.state().reason },
       destructiveInFlight: this.safetyGate.limits.inFlight(),
       ...this.storeWrites.health,
+      ...this.leadershipHealth(),
     };
+  }
+
+  private leadershipHealth(): Pick<ControllerHealth, 'leader' | 'epoch' | 'holder'> {
+    const l = this.opts.leadership;
+    if (!l) return { leader: true, epoch: null, holder: null };
+    const { leader, epoch, holder } = l.status();
+    return { leader, epoch, holder };
+  }
+
+  /** Maintenance: a leader releases its lease (a standby takes over); false when this controller does not lead. */
+  async stepDown(actor: string): Promise<boolean> {
+    const l = this.opts.leadership;
+    if (!l?.isLeader) return false;
+    this.log.info({ actor }, 'stepping down on request');
+    await l.stepDown(`step-down requested by ${actor}`);
+    return true;
   }
 
   status(): TargetStatus[] {

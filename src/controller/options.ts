@@ -3,6 +3,7 @@ import type { Policy, TargetKind } from '../core/index.js';
 import type { Env } from '../env/env.js';
 import type { Store } from '../store/types.js';
 import type { FenceOptions } from './fence.js';
+import type { Leadership } from './leadership.js';
 
 export interface ProbeSettings {
   intervalMs: number;
@@ -16,8 +17,10 @@ export interface ControllerOptions {
   policy: Policy;
   probes: ProbeSettings;
   fence?: FenceOptions;
-  /** Leader's fencing token, recorded on every action (multi-controller, later). */
+  /** Leader's fencing token, recorded on every action (with a leadership: its epoch). */
   fencingToken?: () => number | null;
+  /** Several controllers on one database: only the lease holder acts (leadership.ts). */
+  leadership?: Leadership;
   /**
    * A simulation may say that nothing a probe could see has changed since the target's last
    * probe; a settled healthy target is then not probed this cycle (virtual-time runs do not spend

@@ -43,6 +43,10 @@ export interface ControllerHealth {
   /** Writes given up after their last retry. */
   storeWritesAbandoned: number;
   lastStoreError: { what: string; target: string; error: string; at: number } | null;
+  /** Several controllers on one database: whether this one leads, the lease epoch and holder (null: none known). */
+  leader: boolean;
+  epoch: number | null;
+  holder: string | null;
 }
 
 export interface ControllerApi {
@@ -50,6 +54,8 @@ export interface ControllerApi {
   health(): Promise<ControllerHealth>;
   status(): TargetStatus[];
   targetStatus(id: TargetId): TargetStatus | null;
+  /** The leader releases its lease for a standby (maintenance); false when this controller does not lead. */
+  stepDown(actor: string): Promise<boolean>;
 
   addHost(spec: HostSpec, actor: string): Promise<HostRecord>;
   removeHost(name: string, actor: string): Promise<void>;

@@ -3,7 +3,7 @@
  * controller, HTTP API. `3rc controller` and `npm start` call `startService`; tests call it too.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger as PinoLogger } from 'pino';
 import { buildApp } from '../api/app.js';
@@ -13,6 +13,7 @@ import type { HostSpec } from '../core/types.js';
 import type { BootServices } from '../drivers/pxe/index.js';
 import type { PxeProvisioner } from '../drivers/pxe/provisioner.js';
 import { createController, type Controller } from '../controller/index.js';
+import { Leadership } from '../controller/leadership.js';
 import type { Clock, Env, Logger } from '../env/env.js';
 import { realClock } from '../env/real/clock.js';
 import type { World } from '../env/sim/index.js';
@@ -141,6 +142,7 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
         knownHostsFile: process.env.RRC_KNOWN_HOSTS ?? join(homedir(), '.ssh', 'known_hosts'),
         hypervisorRestartCommand: config.policy.hypervisorRestartCommand,
         witnessAddresses: config.witnesses.selfCheck,
+        ...(config.probes.installCheckCommand ? { installCheckCommand: config.probes.installCheckCommand } : {}),
         // Each check answers inside the controller's probe deadline, so a slow check is reported
         // as itself (e.g. BMC timeout) instead of the whole probe timing out without evidence.
         timeouts: { probe: probeDeadlines(config.probes.timeoutSeconds) },
@@ -148,9 +150,19 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       const realEnv = env as Env & { close(): Promise<void> };
       cleanups.unshift(() => realEnv.close());
     }
+    // Only the lease holder acts; on SQLite (and memory) a second controller refuses to start.
+    const leadership = new Leadership({
+      store,
+      clock,
+      log,
+      holder: config.controller.id ?? `${hostname()}:${process.pid}`,
+      rank: config.controller.rank,
+      exclusive: store.provider !== 'postgresql',
+    });
     const controller = createController({
       env,
       store,
+      leadership,
       policy: config.policy,
       probes: {
         intervalMs: config.probes.intervalSeconds * 1000,

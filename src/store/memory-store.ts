@@ -18,10 +18,14 @@ import type {
   IncidentPatch,
   IncidentRecord,
   Store,
+  LeaseRecord,
+  LeaseRequest,
   TargetStateRecord,
   VmPatch,
   VmRecord,
+  WriteFence,
 } from './types.js';
+import { checkFence, leaseAfterRequest } from './lease.js';
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
 import {
   actionRecordOf,
@@ -76,6 +80,7 @@ export class MemoryStore implements Store {
   // Indexes, so the bench's hundred thousand actions and VMs do not make reads quadratic.
   private readonly actionIdsByIncident = new Map<string, Set<string>>();
   private readonly vmByUuid = new Map<string, string>();
+  private readonly leases = new Map<string, LeaseRecord>();
   private readonly audit: AuditRecord[] = [];
   private readonly tokens = new Map<string, ApiTokenRecord>();
 
@@ -168,7 +173,8 @@ export class MemoryStore implements Store {
     return copyVm(rec);
   }
 
-  async updateVm(name: string, patch: VmPatch): Promise<VmRecord> {
+  async updateVm(name: string, patch: VmPatch, fence?: WriteFence): Promise<VmRecord> {
+    this.checkFence(fence, `placement of VM ${name}`);
     const current = this.vms.get(name);
     if (!current) throw notFound.vm(name);
     if (patch.uuid !== undefined && patch.uuid !== current.uuid) {
@@ -195,7 +201,8 @@ export class MemoryStore implements Store {
 
   // ---- target states -----------------------------------------------------------------------
 
-  async saveTargetState(rec: TargetStateRecord): Promise<void> {
+  async saveTargetState(rec: TargetStateRecord, fence?: WriteFence): Promise<void> {
+    this.checkFence(fence, `state of ${rec.targetId}`);
     const { targetId, phase, rung, maintenance, snapshot, updatedAt } = rec;
     this.targetStates.set(targetId, { targetId, phase, rung: rung ?? null, maintenance, snapshot: json(snapshot ?? null), updatedAt });
   }
@@ -260,7 +267,8 @@ export class MemoryStore implements Store {
     list.push(rec);
   }
 
-  async upsertAction(rec: ActionRecord): Promise<void> {
+  async upsertAction(rec: ActionRecord, fence?: WriteFence): Promise<void> {
+    this.checkFence(fence, `action ${rec.id}`);
     checkFencingToken(rec.fencingToken);
     if (!this.incidents.has(rec.incidentId)) throw notFound.incident(rec.incidentId);
     const previous = this.actions.get(rec.id);
@@ -318,6 +326,37 @@ export class MemoryStore implements Store {
 
   async removeApiToken(name: string): Promise<void> {
     if (!this.tokens.delete(name)) throw notFound.apiToken(name);
+  }
+
+  // ---- leader lease (lease.ts) ----------------------------------------------------------------
+
+  async acquireLease(req: LeaseRequest): Promise<LeaseRecord> {
+    const current = this.leases.get(req.name) ?? null;
+    const next = leaseAfterRequest(current, req);
+    if (next === null) return { ...(current as LeaseRecord) };
+    this.leases.set(req.name, next);
+    return { ...next };
+  }
+
+  async renewLease(req: LeaseRequest & { epoch: number }): Promise<boolean> {
+    const current = this.leases.get(req.name);
+    if (!current || current.holder !== req.holder || current.epoch !== req.epoch) return false;
+    this.leases.set(req.name, { ...current, expiresAt: req.now + req.ttlMs, rank: req.rank });
+    return true;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number, now: number): Promise<void> {
+    const current = this.leases.get(name);
+    if (current && current.holder === holder && current.epoch === epoch) this.leases.set(name, { ...current, expiresAt: now });
+  }
+
+  async getLease(name: string): Promise<LeaseRecord | null> {
+    const current = this.leases.get(name);
+    return current ? { ...current } : null;
+  }
+
+  private checkFence(fence: WriteFence | undefined, what: string): void {
+    if (fence) checkFence(fence, this.leases.get(fence.name)?.epoch ?? null, what);
   }
 
   async ping(): Promise<void> {}

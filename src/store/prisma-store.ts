@@ -52,10 +52,15 @@ import type {
   IncidentPatch,
   IncidentRecord,
   Store,
+  LeaseRecord,
+  LeaseRequest,
   TargetStateRecord,
   VmPatch,
   VmRecord,
+  WriteFence,
 } from './types.js';
+import * as lease from './prisma-lease.js';
+import { checkFenceInTx } from './prisma-lease.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -220,8 +225,9 @@ export class PrismaStore implements Store {
     });
   }
 
-  updateVm(name: string, patch: VmPatch): Promise<VmRecord> {
+  updateVm(name: string, patch: VmPatch, fence?: WriteFence): Promise<VmRecord> {
     return this.tx(`updating VM ${name}`, async (tx) => {
+      if (fence) await checkFenceInTx(tx, this.provider, fence, `placement of VM ${name}`);
       const row = await tx.vm.findUnique({ where: { name } });
       if (!row) throw notFound.vm(name);
       if (patch.uuid !== undefined && patch.uuid !== row.uuid) {
@@ -244,17 +250,25 @@ export class PrismaStore implements Store {
 
   // ---- target states -----------------------------------------------------------------------
 
-  saveTargetState(rec: TargetStateRecord): Promise<void> {
-    return this.guard(`saving state of ${rec.targetId}`, async () => {
-      const data = {
-        phase: rec.phase,
-        rung: rec.rung ?? null,
-        maintenance: rec.maintenance,
-        snapshot: toJson(rec.snapshot),
-        updatedAt: date(rec.updatedAt),
-      };
-      await this.db.targetState.upsert({ where: { targetId: rec.targetId }, create: { targetId: rec.targetId, ...data }, update: data });
-    });
+  saveTargetState(rec: TargetStateRecord, fence?: WriteFence): Promise<void> {
+    if (fence) {
+      return this.tx(`saving state of ${rec.targetId}`, async (tx) => {
+        await checkFenceInTx(tx, this.provider, fence, `state of ${rec.targetId}`);
+        await this.writeTargetState(tx, rec);
+      });
+    }
+    return this.guard(`saving state of ${rec.targetId}`, () => this.writeTargetState(this.db, rec));
+  }
+
+  private async writeTargetState(db: Tx | PrismaClient, rec: TargetStateRecord): Promise<void> {
+    const data = {
+      phase: rec.phase,
+      rung: rec.rung ?? null,
+      maintenance: rec.maintenance,
+      snapshot: toJson(rec.snapshot),
+      updatedAt: date(rec.updatedAt),
+    };
+    await db.targetState.upsert({ where: { targetId: rec.targetId }, create: { targetId: rec.targetId, ...data }, update: data });
   }
 
   listTargetStates(): Promise<TargetStateRecord[]> {
@@ -375,22 +389,30 @@ export class PrismaStore implements Store {
     });
   }
 
-  upsertAction(rec: ActionRecord): Promise<void> {
-    return this.guard(`saving action ${rec.id}`, async () => {
-      const a = actionRecordOf(rec);
-      checkFencingToken(a.fencingToken);
-      const data = actionColumns(a);
-      try {
-        await this.db.action.upsert({
-          where: { id: a.id },
-          create: { id: a.id, incidentId: a.incidentId, ...data },
-          update: { incidentId: a.incidentId, ...data },
-        });
-      } catch (e) {
-        if (prismaCode(e) === 'P2003') throw notFound.incident(a.incidentId);
-        throw e;
-      }
-    });
+  upsertAction(rec: ActionRecord, fence?: WriteFence): Promise<void> {
+    const a = actionRecordOf(rec);
+    if (fence) {
+      return this.tx(`saving action ${rec.id}`, async (tx) => {
+        await checkFenceInTx(tx, this.provider, fence, `action ${rec.id}`);
+        await this.writeAction(tx, a);
+      });
+    }
+    return this.guard(`saving action ${rec.id}`, () => this.writeAction(this.db, a));
+  }
+
+  private async writeAction(db: Tx | PrismaClient, a: ActionRecord): Promise<void> {
+    checkFencingToken(a.fencingToken);
+    const data = actionColumns(a);
+    try {
+      await db.action.upsert({
+        where: { id: a.id },
+        create: { id: a.id, incidentId: a.incidentId, ...data },
+        update: { incidentId: a.incidentId, ...data },
+      });
+    } catch (e) {
+      if (prismaCode(e) === 'P2003') throw notFound.incident(a.incidentId);
+      throw e;
+    }
   }
 
   /** Newest first (startedAt, then id, descending). */
@@ -467,6 +489,24 @@ export class PrismaStore implements Store {
       const { count } = await this.db.apiToken.deleteMany({ where: { name } });
       if (count === 0) throw notFound.apiToken(name);
     });
+  }
+
+  // ---- leader lease (prisma-lease.ts) --------------------------------------------------------
+
+  acquireLease(req: LeaseRequest): Promise<LeaseRecord> {
+    return this.guard(`taking lease ${req.name}`, () => lease.acquireLease(this.db, req));
+  }
+
+  renewLease(req: LeaseRequest & { epoch: number }): Promise<boolean> {
+    return this.guard(`renewing lease ${req.name}`, () => lease.renewLease(this.db, req));
+  }
+
+  releaseLease(name: string, holder: string, epoch: number, now: number): Promise<void> {
+    return this.guard(`releasing lease ${name}`, () => lease.releaseLease(this.db, name, holder, epoch, now));
+  }
+
+  getLease(name: string): Promise<LeaseRecord | null> {
+    return this.guard(`reading lease ${name}`, () => lease.readLease(this.db, name));
   }
 
   ping(): Promise<void> {

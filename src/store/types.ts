@@ -145,6 +145,34 @@ export interface IncidentFilter {
   limit?: number;
 }
 
+/** The leader lease of the controllers sharing one database (src/controller/leadership.ts). */
+export interface LeaseRecord {
+  /** The cluster: one lease per name. */
+  name: string;
+  holder: string;
+  /** The fencing token: grows by one at each change of holder, never goes back. */
+  epoch: number;
+  expiresAt: number;
+  rank: number;
+}
+
+export interface LeaseRequest {
+  name: string;
+  holder: string;
+  rank: number;
+  now: number;
+  ttlMs: number;
+}
+
+/**
+ * Carried by a write that only the leader may make: the store refuses it with
+ * RRC_ERR_STALE_EPOCH when the lease `name` has moved on to a higher epoch.
+ */
+export interface WriteFence {
+  name: string;
+  epoch: number;
+}
+
 export interface Store {
   readonly provider: 'sqlite' | 'postgresql' | 'memory';
 
@@ -163,10 +191,12 @@ export interface Store {
   getVm(name: string): Promise<VmRecord | null>;
   /** Throws RRC_ERR_CONFLICT on duplicate name or UUID, RRC_ERR_NOT_FOUND for an unknown host. */
   addVm(spec: VmSpec): Promise<VmRecord>;
-  updateVm(name: string, patch: VmPatch): Promise<VmRecord>;
+  /** With a fence: RRC_ERR_STALE_EPOCH when the lease has moved on (a placement is a leader's write). */
+  updateVm(name: string, patch: VmPatch, fence?: WriteFence): Promise<VmRecord>;
   removeVm(name: string): Promise<void>;
 
-  saveTargetState(rec: TargetStateRecord): Promise<void>;
+  /** With a fence: RRC_ERR_STALE_EPOCH when the lease has moved on. */
+  saveTargetState(rec: TargetStateRecord, fence?: WriteFence): Promise<void>;
   listTargetStates(): Promise<TargetStateRecord[]>;
   deleteTargetState(targetId: TargetId): Promise<void>;
 
@@ -178,7 +208,7 @@ export interface Store {
   addIncidentEvent(ev: IncidentEventRecord): Promise<void>;
 
   /** Insert or update by id (an action is written before it runs and again when it ends). */
-  upsertAction(rec: ActionRecord): Promise<void>;
+  upsertAction(rec: ActionRecord, fence?: WriteFence): Promise<void>;
   /** `unfinished`: only actions without an end (in flight when a controller stopped). */
   listActions(filter?: ActionFilter): Promise<ActionRecord[]>;
 
@@ -193,6 +223,18 @@ export interface Store {
   findApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
   /** Throws RRC_ERR_NOT_FOUND. */
   removeApiToken(name: string): Promise<void>;
+
+  /**
+   * Takes the lease when it is free, expired or already ours (then renews it): returns it with
+   * `holder` = the requester on success (epoch + 1 when the holder changed), else the current one.
+   * Atomic against other controllers on the same database.
+   */
+  acquireLease(req: LeaseRequest): Promise<LeaseRecord>;
+  /** Extends our lease; false when it is no longer ours at that epoch (someone took it over). */
+  renewLease(req: LeaseRequest & { epoch: number }): Promise<boolean>;
+  /** Ends our lease now (step-down); the epoch stays. No-op when it is not ours. */
+  releaseLease(name: string, holder: string, epoch: number, now: number): Promise<void>;
+  getLease(name: string): Promise<LeaseRecord | null>;
 
   /** The cheapest round trip to the database (the controller's self-check); throws when it cannot. */
   ping(): Promise<void>;

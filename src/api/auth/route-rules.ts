@@ -38,6 +38,7 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'DELETE /hosts/:name': 'admin',
   'POST /vms': 'admin',
   'DELETE /vms/:name': 'admin',
+  'POST /controller/step-down': 'admin',
   'GET /tokens': 'admin',
   'POST /tokens': 'admin',
   'DELETE /tokens/:name': 'admin',

@@ -65,5 +65,9 @@ export const HealthOutSchema = z.object({
   storeWriteFailures: z.int(),
   storeWritesAbandoned: z.int(),
   lastStoreError: z.object({ what: z.string(), target: z.string(), error: z.string(), at: isoTimeSchema }).nullable(),
+  /** Only the leader of the controllers sharing the database acts; epoch: its lease's fencing token. */
+  leader: z.boolean(),
+  epoch: z.int().nullable(),
+  holder: z.string().nullable(),
 });
 export type HealthOut = z.infer<typeof HealthOutSchema>;

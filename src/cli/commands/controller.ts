@@ -1,11 +1,15 @@
 /**
  * `3rc controller`: runs the recovery controller and its HTTP API until SIGTERM / SIGINT.
  * With no --config it runs the built-in demo lab (simulated rack, injected crashes).
+ * `3rc controller step-down`: the leader of a controller pair hands over (POST /controller/step-down).
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { maskUrl } from '../../store/url.js';
+import type { HealthOut } from '../../api/schemas/target.js';
+import { clientOf, wantsJson } from '../context.js';
 import { usageError } from '../errors.js';
+import { print, printJson } from '../output.js';
 import { loadConfig } from '../../config/index.js';
 import { startService } from '../../service/index.js';
 
@@ -48,8 +52,16 @@ function hasPassword(url: string): boolean {
 }
 
 export function registerControllerCommand(program: Command): void {
-  program
-    .command('controller')
+  const controller = program.command('controller');
+  controller
+    .command('step-down')
+    .description('the leading controller releases its lease so that a standby takes over (admin)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const h = await clientOf(cmd).post<HealthOut>('/controller/step-down');
+      if (wantsJson(cmd)) printJson(h);
+      else print(`stepped down at epoch ${h.epoch ?? '-'}; a standby takes the lease`);
+    });
+  controller
     .description('run the recovery controller and its HTTP API (no --config: the simulated demo lab)')
     .option('-c, --config <file>', 'YAML configuration file')
     .option('--db <url>', 'store URL without a password (file:..., postgresql://user@host/db; overrides config and DATABASE_URL)')

@@ -41,7 +41,14 @@ export class FakeController implements ControllerApi {
 
   async health(): Promise<ControllerHealth> {
     const open = await this.store.listIncidents({ open: true });
-    return { startedAt: T0, now: this.clock, env: 'fake', store: this.store.provider, targets: this.statuses.size, openIncidents: open.length, probeCycles: 0, safetyGuard: { on: false, reason: null }, destructiveInFlight: { fence: 0, powerCycle: 0, reinstall: 0 }, storeWriteFailures: 0, storeWritesAbandoned: 0, lastStoreError: null };
+    return { startedAt: T0, now: this.clock, env: 'fake', store: this.store.provider, targets: this.statuses.size, openIncidents: open.length, probeCycles: 0, safetyGuard: { on: false, reason: null }, destructiveInFlight: { fence: 0, powerCycle: 0, reinstall: 0 }, storeWriteFailures: 0, storeWritesAbandoned: 0, lastStoreError: null, leader: this.leader, epoch: null, holder: null };
+  }
+  /** A single controller leads until it steps down. */
+  leader = true;
+  async stepDown(): Promise<boolean> {
+    const was = this.leader;
+    this.leader = false;
+    return was;
   }
   status(): TargetStatus[] {
     return [...this.statuses.values()].sort((a, b) => a.targetId.localeCompare(b.targetId));
