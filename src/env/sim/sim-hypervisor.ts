@@ -40,6 +40,13 @@ export function createSimHypervisor(ctx: SimContext): HypervisorDriver {
     if (!world.domain(host.name, vm.name)) throw new RrcError('RRC_ERR_NOT_FOUND', `domain ${vm.name} on ${host.name}`);
   }
 
+  /** `virsh destroy` + `virsh start` of a defined domain (the hard half of a reboot, a restart). */
+  function destroyAndStart(host: HostSpec, vm: VmSpec): void {
+    requireDefined(host, vm);
+    world.destroyDomain(host.name, vm.name);
+    world.startDomain(host.name, vm.name);
+  }
+
   return {
     ping: (host, opts) => call(host, 'ping', () => undefined, opts),
 
@@ -71,29 +78,10 @@ export function createSimHypervisor(ctx: SimContext): HypervisorDriver {
         await ctx.wait(Math.min(latency.pollIntervalSeconds, (deadline - clock.now()) / 1000), signal);
         state = await call(host, 'domainState', () => stateOf(host, vm), opts);
       }
-      await call(
-        host,
-        'start',
-        () => {
-          requireDefined(host, vm);
-          world.destroyDomain(host.name, vm.name);
-          world.startDomain(host.name, vm.name);
-        },
-        opts,
-      );
+      await call(host, 'start', () => destroyAndStart(host, vm), opts);
     },
 
-    restart: (host, vm, opts) =>
-      call(
-        host,
-        'restart',
-        () => {
-          requireDefined(host, vm);
-          world.destroyDomain(host.name, vm.name);
-          world.startDomain(host.name, vm.name);
-        },
-        opts,
-      ),
+    restart: (host, vm, opts) => call(host, 'restart', () => destroyAndStart(host, vm), opts),
 
     defineAndStart: (host, vm, opts) =>
       call(
