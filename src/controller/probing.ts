@@ -142,7 +142,9 @@ export class Probing {
       }
     }
     rt.lastProbeHealthy = signature.healthy;
-    this.feedProbe(rt, signature, { canRestartService: Boolean(vm.serviceCheck?.restartCommand) });
+    if (rt.lastProbedHost !== undefined && rt.lastProbedHost !== vm.currentHost) rt.movedSinceFed = true;
+    rt.lastProbedHost = vm.currentHost;
+    this.feedProbe(rt, signature, { canRestartService: Boolean(vm.serviceCheck?.restartCommand), ...(rt.movedSinceFed ? { movedHost: true } : {}) });
   }
 
   private lastContactOf(host: HostRecord): number | null {
@@ -166,7 +168,7 @@ export class Probing {
     return this.settledHealthy(rt) && rt.lastProbeHealthy && this.deps.unchangedSinceLastProbe?.(rt.kind, rt.name) === true;
   }
 
-  private feedProbe(rt: TargetRuntime, signature: Signature, facts: { hasVms?: boolean; canRestartService?: boolean }): void {
+  private feedProbe(rt: TargetRuntime, signature: Signature, facts: { hasVms?: boolean; canRestartService?: boolean; movedHost?: boolean }): void {
     // Events that cannot change anything are not sent: a settled healthy target probed healthy,
     // a VM that keeps waiting for its host.
     if (signature.healthy && this.settledHealthy(rt)) return;
@@ -174,5 +176,6 @@ export class Probing {
     // While its action runs (recovering.acting has no PROBE transition; dispatch would find it running).
     if (rt.phase === 'recovering' && rt.runningActionId !== null && rt.runningActionId === rt.actor.getSnapshot().context.pendingAction?.id) return;
     this.deps.runtimes.send(rt, { type: 'PROBE', at: this.deps.env.clock.now(), signature, ...facts });
+    if (facts.movedHost) rt.movedSinceFed = false;
   }
 }

@@ -43,6 +43,10 @@ export interface TargetRuntime {
   silentSince: number | null;
   /** Hosts: what the last probe saw (the safety gate reads the BMC's word from it); null before. */
   lastObservation: HostObservation | null;
+  /** VMs: the host it was recorded on at the previous probe. */
+  lastProbedHost?: string;
+  /** VMs: moved to another host since the last probe its machine was given (told once, then false). */
+  movedSinceFed?: boolean;
   /** Store writes and dispatches of one target happen in order, one at a time. */
   chain: Promise<void>;
   removed: boolean;

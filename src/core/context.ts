@@ -118,6 +118,8 @@ export interface ProbeFacts {
   hasVms?: boolean;
   /** VMs: the service check has a restart command. */
   canRestartService?: boolean;
+  /** VMs: recorded on another host than at the previous probe (started elsewhere: it boots anew). */
+  movedHost?: boolean;
 }
 
 /** One probe into the hysteresis counters: a bad probe resets the good count and vice versa. */

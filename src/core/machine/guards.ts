@@ -24,6 +24,7 @@ export function recoveryGuards(policy: Policy) {
     // Probes and hysteresis.
     probeBad: ({ event }: GuardArgs) => event.type === 'PROBE' && !event.signature.healthy,
     probeGood: ({ event }: GuardArgs) => event.type === 'PROBE' && event.signature.healthy,
+    probeMovedHost: ({ event }: GuardArgs) => event.type === 'PROBE' && event.movedHost === true,
     probeBlocked: ({ event }: GuardArgs) => event.type === 'PROBE' && isBlockedSignature(event.signature.code),
     lastProbeBlamedHost: ({ context }: GuardArgs) => context.kind === 'vm' && context.lastSignature !== null && isBlockedSignature(context.lastSignature),
     probeDomainDown: ({ event }: GuardArgs) => event.type === 'PROBE' && (event.signature.code === 'vm-crashed' || event.signature.code === 'vm-missing'),

@@ -117,6 +117,8 @@ export function createRecoveryMachine(policy: Policy) {
             { guard: and(['probeGood', 'reachesRecoverAfter']), target: 'healthy', actions: ['countProbe', 'markPhase'] },
             { guard: 'probeGood', actions: 'countProbe' },
             { guard: 'probeBlocked', actions: ['countProbe', 'clearUnblocked'] },
+            // Started on yet another host (its new host died too): it boots anew, so does its grace.
+            { guard: 'probeMovedHost', actions: ['countProbe', 'startUnblocked'] },
             // Its host is back (or it was started elsewhere) but it still fails after its boot
             // grace: now it is this VM's own incident. Within the grace it is booting.
             { guard: 'graceOver', target: 'failed', actions: ['countProbe', 'openIncident', 'emitOpened', 'markPhase'] },
