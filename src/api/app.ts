@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { installErrorHandlers } from './error-handler.js';
 import { audit } from './plugins/audit.js';
 import { auth, requireRouteRule } from './plugins/auth.js';
+import { leaderOnly } from './plugins/leader-only.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { defaultApiAccess } from './schemas/api-access.js';
@@ -77,6 +78,8 @@ export function buildApp(deps: ApiDeps): ApiApp {
     metricsOpen: deps.access?.metricsOpen ?? defaults.metricsOpen,
   });
   void app.register(audit, { store: controller.store, now });
+  // A standby answers reads and points writes at the leader.
+  void app.register(leaderOnly, { controller });
 
   // Registered before the routes: swagger collects them through the onRoute hook.
   void app.register(swagger, {

@@ -1,9 +1,12 @@
 /**
  * The CLI's HTTP client for the controller API: fetch with a bounded timeout, JSON in and out, the
  * bearer token on every request, and every failure turned into a CliError whose line tells the
- * operator what to do. Several controller URLs may be given: the first that answers is used.
+ * operator what to do. Several controller URLs may be given: reads use the first that answers,
+ * writes the one whose /health says it leads (src/cli/leader-finder.ts).
  */
+import { isWrite } from '../api/auth/route-rules.js';
 import { CliError, usageError } from './errors.js';
+import { findLeader, notLeaderRefusal } from './leader-finder.js';
 
 export const DEFAULT_API = 'http://127.0.0.1:7070';
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -61,7 +64,10 @@ export class ApiClient {
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    // The one that answered before first; the others in the given order (bounded by the list).
+    // Writes go to the leader when there is a choice; reads to whichever answers.
+    const leader = isWrite(method) && this.candidates.length > 1 ? await findLeader(this.candidates, (b) => this.health(b)) : null;
+    if (leader !== null) this.baseUrl = leader;
+    // The one that answered before (or the leader) first; the others in the given order (bounded by the list).
     const order = [this.baseUrl, ...this.candidates.filter((c) => c !== this.baseUrl)];
     let lastError: CliError | null = null;
     for (const base of order) {
@@ -73,9 +79,41 @@ export class ApiClient {
         continue;
       }
       this.baseUrl = base;
-      return this.read<T>(res, path);
+      const text = await res.text();
+      const moved = await this.followRefusal<T>(res.status, text, method, path, body);
+      return moved ? moved.value : this.read<T>(res.status, text, path);
     }
     throw lastError as CliError;
+  }
+
+  /**
+   * A standby refused a write and named the leader's URL: send it there once. Only to a URL of
+   * the --api list: the token is not handed to an address the operator did not give.
+   */
+  private async followRefusal<T>(status: number, text: string, method: string, path: string, body: unknown): Promise<{ value: T } | null> {
+    const refusal = notLeaderRefusal(status, parseJson(text));
+    if (!refusal?.leaderUrl) return null;
+    let target: string;
+    try {
+      target = parseBase(refusal.leaderUrl);
+    } catch {
+      return null;
+    }
+    if (target === this.baseUrl || !this.candidates.includes(target)) return null;
+    let res: Response;
+    try {
+      res = await this.send(target, method, path, body);
+    } catch (e) {
+      throw this.transportError(target, e);
+    }
+    this.baseUrl = target;
+    return { value: this.read<T>(res.status, await res.text(), path) };
+  }
+
+  /** `/health` of one controller (public, no token needed), or null when it does not answer in time. */
+  private async health(base: string): Promise<unknown> {
+    const res = await fetch(`${base}/health`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.timeoutMs) });
+    return res.ok ? parseJson(await res.text()) : null;
   }
 
   private send(base: string, method: string, path: string, body: unknown): Promise<Response> {
@@ -91,27 +129,25 @@ export class ApiClient {
     });
   }
 
-  private async read<T>(res: Response, path: string): Promise<T> {
-    const text = await res.text();
-    if (res.status === 204 || text === '') {
-      if (res.ok) return undefined as T;
-    }
+  private read<T>(status: number, text: string, path: string): T {
+    const ok = status >= 200 && status < 300;
+    if ((status === 204 || text === '') && ok) return undefined as T;
     let payload: unknown;
     try {
       payload = text === '' ? undefined : JSON.parse(text);
     } catch {
       throw new CliError(
         'RRC_ERR_CONTROLLER_UNREACHABLE',
-        `unexpected non-JSON answer from ${this.baseUrl} (HTTP ${res.status}); is it a 3rc controller?`,
+        `unexpected non-JSON answer from ${this.baseUrl} (HTTP ${status}); is it a 3rc controller?`,
       );
     }
-    if (!res.ok) {
+    if (!ok) {
       const err = payload as { error?: unknown; message?: unknown } | undefined;
       if (err && typeof err.error === 'string' && typeof err.message === 'string') {
-        const hint = res.status === 401 ? ` (token: ${this.tokenSource})` : '';
+        const hint = status === 401 ? ` (token: ${this.tokenSource})` : '';
         throw new CliError(err.error, err.message + hint);
       }
-      throw new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `HTTP ${res.status} from ${this.baseUrl}${path}`);
+      throw new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `HTTP ${status} from ${this.baseUrl}${path}`);
     }
     return payload as T;
   }
@@ -129,6 +165,14 @@ export class ApiClient {
       return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${where} ${hint}`);
     }
     return new CliError('RRC_ERR_CONTROLLER_UNREACHABLE', `controller not reachable at ${where}: ${code ?? err.cause?.message ?? err.message} ${hint}`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -36,6 +36,16 @@ export type ExecFn = (req: ExecRequest) => Promise<ExecResult>;
 
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 
+/** Sees the program and argv of every child about to start (never its environment). */
+export type SpawnObserver = (file: string, args: readonly string[]) => void;
+const spawnObservers = new Set<SpawnObserver>();
+
+/** Tests record every spawned argv to prove no secret is in it; returns the unsubscribe. */
+export function observeSpawns(observer: SpawnObserver): () => void {
+  spawnObservers.add(observer);
+  return () => spawnObservers.delete(observer);
+}
+
 /** Runs a program; always resolves (errors are described in the result), never rejects. */
 export const execBounded: ExecFn = (req) =>
   new Promise((resolve) => {
@@ -44,6 +54,7 @@ export const execBounded: ExecFn = (req) =>
     let settled = false;
     let timedOut = false;
     let aborted = false;
+    for (const observe of spawnObservers) observe(req.file, req.args);
     const child = execFile(
       req.file,
       [...req.args],
