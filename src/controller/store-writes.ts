@@ -6,7 +6,7 @@
  * never sleeps (idle() and the virtual-time runners wait for chains, not for timers).
  */
 import type { Clock, Logger } from '../env/env.js';
-import { errorText } from '../errors.js';
+import { errorText, isRrcError } from '../errors.js';
 
 export interface StoreWriteHealth {
   /** Store writes that failed (each failed try counts). */
@@ -68,6 +68,12 @@ export class StoreWrites {
     const error = errorText(e);
     this.health.storeWriteFailures++;
     this.health.lastStoreError = { what, target, error, at: this.clock.now() };
+    // A write refused for a stale leader epoch is refused for good: this controller no longer leads.
+    if (isRrcError(e, 'RRC_ERR_STALE_EPOCH')) {
+      this.health.storeWritesAbandoned++;
+      this.log.warn({ target, write: what, error }, `store write refused: this controller no longer leads, not retried: ${what}`);
+      return null;
+    }
     if (tries > this.opts.retries) {
       this.health.storeWritesAbandoned++;
       this.log.error({ target, write: what, error, tries }, `store write failed ${tries} times, given up: ${what}`);
