@@ -69,7 +69,7 @@ export class Controller implements ControllerApi {
     const index = this.index;
     const events = this.events;
     const sideWrites = this.sideWrites;
-    const recorder = new IncidentRecorder(store, env.log);
+    const recorder = new IncidentRecorder(store, env.log, leadership?.holder ?? 'controller');
     this.stormGuard = new StormGuard(policy.safety.stormGuard, env.log);
     this.selfCheck = new SelfCheckRunner({ clock: env.clock, witnesses: env.witnesses, store, timeoutMs: opts.probes.timeoutMs });
     this.safetyGate = new SafetyGate({

@@ -18,6 +18,8 @@ export class IncidentRecorder {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
+    /** Who acts automatically, in the audit log: this controller's id (its lease holder name). */
+    private readonly controllerId = 'controller',
   ) {}
 
   async emitted(targetId: TargetId, e: RecoveryEmitted, ctx: RecoveryContext): Promise<void> {
@@ -107,6 +109,15 @@ export class IncidentRecorder {
     if (problem === null) log.info({}, msg);
     else log.warn({ error: problem }, msg);
     await this.event(a.incidentId, at, 'action-end', msg, { actionId: a.id, outcome });
+    // The audit log has every automatic action too, with who (controller id and epoch) and how it ended.
+    await this.store.addAudit({
+      at,
+      actor: `controller:${this.controllerId}${fencingToken === null ? '' : `@epoch${fencingToken}`}`,
+      action: `action.${a.kind}`,
+      target: targetId,
+      details: { incident: a.incidentId, actionId: a.id, rung: a.rung, attempt: a.attempt, startedAt, ...(problem ? { error: problem } : {}) },
+      outcome: r.outcome === 'ok' ? 'ok' : r.outcome === 'held' || (r.outcome === 'blocked' && r.untouched === true) ? 'refused' : 'failed',
+    });
   }
 
   /**
