@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Logger } from '../../../src/env/env.js';
 import type { HostSpec, VmSpec } from '../../../src/core/types.js';
 import { isRrcError, type ErrorCode } from '../../../src/errors.js';
+import { execBounded, type ExecFn, type ExecRequest } from '../../../src/drivers/exec.js';
 
 export function hostSpec(over: Partial<HostSpec> = {}): HostSpec {
   return {
@@ -50,4 +51,16 @@ export async function expectRrc(p: Promise<unknown>, codes: ErrorCode[]): Promis
     return { err: e as Error, ms };
   }
   assert.fail(`expected ${codes.join(' or ')}, but it resolved`);
+}
+
+/** Wraps the real exec to record every spawn (argv and env), e.g. to count BMC calls per probe. */
+export function recordingExec(): { exec: ExecFn; calls: ExecRequest[] } {
+  const calls: ExecRequest[] = [];
+  return {
+    calls,
+    exec: (req) => {
+      calls.push({ ...req, args: [...req.args], ...(req.env ? { env: { ...req.env } } : {}) });
+      return execBounded(req);
+    },
+  };
 }

@@ -8,31 +8,19 @@ import { after, before, describe, test } from 'node:test';
 import { classifyHost } from '../../../src/core/signature.js';
 import { IpmiPowerDriver } from '../../../src/drivers/ipmi.js';
 import { SelMarks } from '../../../src/drivers/ipmi-sel.js';
-import { execBounded, type ExecFn, type ExecRequest } from '../../../src/drivers/exec.js';
+import type { ExecRequest } from '../../../src/drivers/exec.js';
 import type { HypervisorDriver, RemoteShell } from '../../../src/env/env.js';
 import { RealProber } from '../../../src/env/real/prober.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
 import { freeTcpPort, waitFor } from '../../lab/peers/common.js';
 import { SEL, startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
-import { expectRrc, hostSpec } from './fixtures.js';
+import { expectRrc, hostSpec, recordingExec } from './fixtures.js';
 
 const PASSWORD = 'sel-pw';
 const resolveSecret = secretResolver(
   { bmc: { env: 'T_BMC_PW' }, wrong: { env: 'T_BMC_WRONG' } },
   { T_BMC_PW: PASSWORD, T_BMC_WRONG: 'not-the-password' },
 );
-
-/** Records every ipmitool spawn, to count BMC calls per probe. */
-function recorder(): { exec: ExecFn; calls: ExecRequest[] } {
-  const calls: ExecRequest[] = [];
-  return {
-    calls,
-    exec: (req) => {
-      calls.push({ ...req, args: [...req.args] });
-      return execBounded(req);
-    },
-  };
-}
 
 const commandOf = (c: ExecRequest): string => c.args.slice(c.args.indexOf('-R') + 2).join(' ');
 
@@ -48,7 +36,7 @@ describe('SEL boot progress against ipmi_sim', () => {
   const marks = new SelMarks();
   // Like the real Env: one driver for actions, one (no retries) for probes, sharing the marks.
   const actions = new IpmiPowerDriver({ resolveSecret, timeoutMs: 5000, retries: 1, backoffMs: 100, selMarks: marks });
-  const rec = recorder();
+  const rec = recordingExec();
   const probeDriver = new IpmiPowerDriver({ resolveSecret, exec: rec.exec, timeoutMs: 3000, retries: 0, selMarks: marks });
   const prober = new RealProber({
     power: probeDriver,
@@ -158,7 +146,7 @@ describe('SEL boot progress against ipmi_sim', () => {
   });
 
   test('wrong password: the driver refuses with a typed error, the probe says unknown and why', async () => {
-    const r = recorder();
+    const r = recordingExec();
     const d = new IpmiPowerDriver({ resolveSecret, exec: r.exec, timeoutMs: 3000, retries: 2, backoffMs: 100 });
     const { err } = await expectRrc(d.bootProgress(host('wrong')), ['RRC_ERR_AUTH', 'RRC_ERR_DRIVER_TIMEOUT']);
     assert.match(err.message, /ipmitool sel elist/);

@@ -2,11 +2,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { IpmiPowerDriver } from '../../../src/drivers/ipmi.js';
-import { execBounded, type ExecFn, type ExecRequest } from '../../../src/drivers/exec.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
 import { freeUdpPort, waitFor } from '../../lab/peers/common.js';
 import { startIpmiSim, type IpmiSim } from '../../lab/peers/ipmi-sim.js';
-import { expectRrc, hostSpec } from './fixtures.js';
+import { expectRrc, hostSpec, recordingExec } from './fixtures.js';
 
 const PASSWORD = 'S3cret-bmc-pw';
 const resolveSecret = secretResolver(
@@ -14,21 +13,9 @@ const resolveSecret = secretResolver(
   { T_BMC_PW: PASSWORD, T_BMC_WRONG: 'not-the-password' },
 );
 
-/** Wraps the real exec to record every spawn (argv and env). */
-function recorder(): { exec: ExecFn; calls: ExecRequest[] } {
-  const calls: ExecRequest[] = [];
-  return {
-    calls,
-    exec: (req) => {
-      calls.push({ ...req, args: [...req.args], env: { ...req.env } });
-      return execBounded(req);
-    },
-  };
-}
-
 describe('IpmiPowerDriver against ipmi_sim', () => {
   let sim: IpmiSim;
-  const rec = recorder();
+  const rec = recordingExec();
   let driver: IpmiPowerDriver;
 
   before(async () => {
@@ -89,7 +76,7 @@ describe('IpmiPowerDriver against ipmi_sim', () => {
   });
 
   test('wrong password: RRC_ERR_AUTH (or a timeout) quickly, not retried', async () => {
-    const r = recorder();
+    const r = recordingExec();
     const d = new IpmiPowerDriver({ resolveSecret, exec: r.exec, timeoutMs: 5000, retries: 2, backoffMs: 100 });
     const { err, ms } = await expectRrc(d.status(host('wrong')), ['RRC_ERR_AUTH', 'RRC_ERR_DRIVER_TIMEOUT']);
     assert.ok(ms < 20_000, `took ${ms} ms`);
