@@ -10,6 +10,7 @@ import { commandSchema, SECRET_REF_RE } from '../api/schemas/common.js';
 import { HostSpecSchema } from '../api/schemas/host.js';
 import { VmSpecSchema } from '../api/schemas/vm.js';
 import { DEFAULT_MAX_TRANSFERS } from '../drivers/pxe/tftp-server.js';
+import { parseWitnessAddress } from '../env/real/witness.js';
 import { parseStoreUrl } from '../store/url.js';
 import { DEFAULT_LISTEN, LOG_LEVELS } from './types.js';
 
@@ -173,10 +174,13 @@ const SecretSourceSchema = z
   })
   .refine((s) => (s.env === undefined) !== (s.file === undefined), { error: 'give exactly one of env or file' });
 
+/** The real self-check parses these at start: the same parser here, so a bad one fails the config. */
 const witnessAddressSchema = z.string().superRefine((text, ctx) => {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(text);
-  const port = Number(m?.[3]);
-  if (!m || !(port >= 1 && port <= 65535)) ctx.addIssue({ code: 'custom', message: `expected host:port, not ${JSON.stringify(text)}` });
+  try {
+    parseWitnessAddress(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `expected host:port, not ${JSON.stringify(text)}` });
+  }
 });
 
 export const ConfigFileSchema = z
