@@ -6,7 +6,7 @@
 import type { PendingAction } from '../../core/context.js';
 import type { HostObservation } from '../../core/signature.js';
 import type { MaxConcurrentPolicy } from '../../core/policy.js';
-import { answersController } from './evidence.js';
+import { bmcReportsOff } from './evidence.js';
 
 /** Destructive actions counted against `safety.maxConcurrent`. */
 export type LimitedKind = keyof MaxConcurrentPolicy;
@@ -18,11 +18,6 @@ export interface Classification {
 }
 
 const SAFE: Classification = { destructive: false, limit: null };
-
-export function bmcReportsOff(obs: HostObservation | null): boolean {
-  // Only a BMC the host does not contradict: "off" while it answers is a lying BMC (evidence.ts).
-  return obs !== null && obs.power === 'off' && !answersController(obs);
-}
 
 export function classifyAction(action: PendingAction, hostObservation: HostObservation | null): Classification {
   switch (action.kind) {

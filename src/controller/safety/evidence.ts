@@ -19,10 +19,20 @@ export function answersController(obs: HostObservation): boolean {
   return obs.reachable || obs.shellOk === true || obs.hypervisorOk;
 }
 
+/** The BMC reads off and the host does not contradict it: evidence that it is off. */
+export function bmcReportsOff(obs: HostObservation | null): boolean {
+  return obs !== null && obs.power === 'off' && !answersController(obs);
+}
+
+/** The BMC reads off while the host still answers: the BMC is lying. */
+export function bmcContradicted(obs: HostObservation | null): boolean {
+  return obs !== null && obs.power === 'off' && answersController(obs);
+}
+
 /** What the BMC said at the last probe, when it is evidence by itself. */
 export function bmcEvidence(obs: HostObservation | null): string | null {
   if (obs === null) return null;
-  if (obs.power === 'off' && !answersController(obs)) return 'BMC reports power off';
+  if (bmcReportsOff(obs)) return 'BMC reports power off';
   if (obs.power === 'on' && obs.bootProgress === 'boot-failed') return 'BMC reports a failed boot';
   return null;
 }

@@ -18,7 +18,7 @@ import type { Logger, Witnesses } from '../../env/env.js';
 import { errorText } from '../../errors.js';
 import { classifyAction } from './classify.js';
 import { DestructiveLimits } from './destructive-limits.js';
-import { answersController, gatherHostEvidence } from './evidence.js';
+import { bmcContradicted, gatherHostEvidence } from './evidence.js';
 import type { StormGuard } from './storm-guard.js';
 
 /** What the gate reads of the controller's state. */
@@ -40,9 +40,6 @@ const LIMIT_RECHECK_MS = 5_000;
 
 const NOTHING_TO_RELEASE = (): void => {};
 
-function bmcContradicted(obs: HostObservation): boolean {
-  return obs.power === 'off' && answersController(obs);
-}
 
 export class SafetyGate {
   readonly limits: DestructiveLimits;
@@ -65,7 +62,7 @@ export class SafetyGate {
 
     const byPerson = action.operatorTriggered === true || action.operatorConfirmedOff;
     // A BMC that says off while the host answers is lying: waiting will not settle it, a person must.
-    if (!byPerson && obs !== null && hostName !== undefined && bmcContradicted(obs)) {
+    if (!byPerson && hostName !== undefined && bmcContradicted(obs)) {
       return this.refuse(targetName, `BMC of ${hostName} reports power off but ${hostName} still answers the controller: the BMC cannot be trusted; check it, then confirm the host off by hand or release the incident`);
     }
     const recheckMs = policy.safety.holdRecheckSeconds * 1000;
