@@ -19,6 +19,7 @@
  * Everything is tallied on the injection that held the target at that moment (its `harm`), or on
  * `unattributed` when none did.
  */
+import { refusedBySafetyGate, type ActionResult } from '../src/core/action-result.js';
 import { isDestructiveRung, isRungNumber } from '../src/core/rungs.js';
 import type { TargetId } from '../src/core/types.js';
 import type { World, WorldEvent } from '../src/env/sim/index.js';
@@ -79,10 +80,12 @@ const HARMLESS_KINDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Outcomes of an action that did nothing (action-result.ts): the safety gate held it, an
- * evacuation found no room. `blocked` (fencing not confirmed) sent its power-off: it counts.
+ * An action that did nothing: the safety gate held or refused it, an evacuation found no room.
+ * Any other `blocked` (fencing not confirmed) sent its power-off: it counts.
  */
-const UNTOUCHED_OUTCOMES: ReadonlySet<string> = new Set(['held', 'no-room']);
+function didNothing(r: ActionResult): boolean {
+  return refusedBySafetyGate(r) || r.outcome === 'no-room';
+}
 
 /** Harm events kept for the report (the counters count them all). */
 const MAX_EVENTS = 50;
@@ -158,12 +161,11 @@ export class HarmReferee {
     this.pending.set(action.id, { verdict, event, owner });
   }
 
-  /** `untouched`: refused by the safety gate before anything was done (a `blocked` that did nothing). */
-  actionDone(actionId: string, outcome: string, untouched = false): void {
+  actionDone(actionId: string, result: ActionResult): void {
     const p = this.pending.get(actionId);
     if (!p) return;
     this.pending.delete(actionId);
-    if (!UNTOUCHED_OUTCOMES.has(outcome) && !untouched) this.commit(p);
+    if (!didNothing(result)) this.commit(p);
   }
 
   // ---- world side --------------------------------------------------------------------------------

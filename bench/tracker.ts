@@ -16,6 +16,7 @@
  * - harm, from the users' point of view (what still served): harm.ts, fed from here.
  */
 import type { ControllerEvent } from '../src/controller/index.js';
+import { refusedBySafetyGate } from '../src/core/action-result.js';
 import { rungName } from '../src/core/rungs.js';
 import type { TargetId, TargetPhase } from '../src/core/types.js';
 import type { World, WorldEvent } from '../src/env/sim/index.js';
@@ -289,8 +290,8 @@ export class Tracker {
       case 'action-done': {
         const rec = this.actionById.get(e.action.id);
         if (rec) rec.ok = e.result.outcome === 'ok';
-        if (rec && (e.result.outcome === 'held' || (e.result.outcome === 'blocked' && e.result.untouched === true))) this.actionHeld(rec);
-        this.harm.actionDone(e.action.id, e.result.outcome, e.result.outcome === 'blocked' && e.result.untouched === true);
+        if (rec && refusedBySafetyGate(e.result)) this.actionHeld(rec);
+        this.harm.actionDone(e.action.id, e.result);
         return;
       }
       case 'emitted': {

@@ -10,7 +10,7 @@ import { parseTargetId, type ActionOutcome, type TargetId, type TargetPhase } fr
 import type { Logger } from '../env/env.js';
 import { errorText } from '../errors.js';
 import type { ActionRecord, Store } from '../store/types.js';
-import { actionResultProblem, type ActionResult } from '../core/action-result.js';
+import { actionResultProblem, refusedBySafetyGate, type ActionResult } from '../core/action-result.js';
 import type { Timeline } from './executor-types.js';
 import type { SideWrites } from './side-writes.js';
 
@@ -116,7 +116,7 @@ export class IncidentRecorder {
       action: `action.${a.kind}`,
       target: targetId,
       details: { incident: a.incidentId, actionId: a.id, rung: a.rung, attempt: a.attempt, startedAt, ...(problem ? { error: problem } : {}) },
-      outcome: r.outcome === 'ok' ? 'ok' : r.outcome === 'held' || (r.outcome === 'blocked' && r.untouched === true) ? 'refused' : 'failed',
+      outcome: r.outcome === 'ok' ? 'ok' : refusedBySafetyGate(r) ? 'refused' : 'failed',
     });
   }
 

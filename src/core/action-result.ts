@@ -22,6 +22,11 @@ export type ActionResultOutcome = ActionResult['outcome'];
 
 export const ACTION_OK: ActionResult = { outcome: 'ok' };
 
+/** The safety gate held or refused it before anything was done (no harm can come of it). */
+export function refusedBySafetyGate(r: ActionResult): boolean {
+  return r.outcome === 'held' || (r.outcome === 'blocked' && r.untouched === true);
+}
+
 export function actionFailed(error: string): ActionResult {
   return { outcome: 'failed', error };
 }

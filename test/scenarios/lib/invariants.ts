@@ -24,6 +24,7 @@
  *    (awaiting-operator, quarantined) or closed (maintenance) with a reason; none is left open or
  *    recovering, none handed over without saying why.
  */
+import { refusedBySafetyGate, type ActionResult } from '../../../src/core/action-result.js';
 
 /** What the checker reads of the world: a structural subset of the simulator's World. */
 export interface GroundTruth {
@@ -143,7 +144,7 @@ export class InvariantChecker {
       result?: { outcome?: unknown; untouched?: unknown };
       event?: { type?: unknown; action?: { id?: unknown; kind?: unknown; rung?: unknown } };
     };
-    if (e.type === 'action-done' && (e.result?.outcome === 'held' || e.result?.untouched === true)) {
+    if (e.type === 'action-done' && e.result !== undefined && refusedBySafetyGate(e.result as ActionResult)) {
       this.requestedWhileServing.delete(String(e.action?.id));
       return;
     }
