@@ -109,6 +109,8 @@ export class Tracker {
   readonly openedIncidents = new Set<string>();
   readonly closedIncidents = new Set<string>();
   readonly safety: SafetyEvent[] = [];
+  /** The action-on-healthy event of each action id, so a hold can withdraw it. */
+  private readonly onHealthyByAction = new Map<string, SafetyEvent>();
   vmOnTwoHosts = 0;
   actionsOnHealthy = 0;
   /** Diagnostic: actions requested on a VM whose guest was still booting on a healthy host. */
@@ -328,15 +330,18 @@ export class Tracker {
     }
     this.actionsOnHealthy++;
     const inj = target.startsWith('vm:') ? (this.busyVms.get(name) ?? null) : (this.busyHosts.get(name) ?? null);
-    this.safety.push({ kind: 'action-on-healthy', at, target, detail: `${action.kind} (rung ${action.rung}, ${action.id})`, injection: inj?.index ?? null, cls: inj?.cls ?? null });
+    const event: SafetyEvent = { kind: 'action-on-healthy', at, target, detail: `${action.kind} (rung ${action.rung}, ${action.id})`, injection: inj?.index ?? null, cls: inj?.cls ?? null };
+    this.safety.push(event);
+    this.onHealthyByAction.set(action.id, event);
   }
 
   /** A held action did nothing: it is no action on a healthy target (the request is withdrawn). */
   private actionHeld(rec: ActionRec): void {
     rec.held = true;
-    const i = this.safety.findIndex((v) => v.kind === 'action-on-healthy' && v.detail.endsWith(`, ${rec.id})`));
-    if (i < 0) return;
-    this.safety.splice(i, 1);
+    const event = this.onHealthyByAction.get(rec.id);
+    if (event === undefined) return;
+    this.onHealthyByAction.delete(rec.id);
+    this.safety.splice(this.safety.indexOf(event), 1);
     this.actionsOnHealthy--;
   }
 
