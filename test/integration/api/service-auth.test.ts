@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,17 +13,11 @@ import { defaultDemoConfig } from '../../../src/config/index.js';
 import { realClock } from '../../../src/env/real/clock.js';
 import { startService, type RunningService } from '../../../src/service/index.js';
 import { createLogger } from '../../../src/service/logger.js';
+import { freeTcpPort } from '../../lab/peers/common.js';
 import { run } from '../../unit/cli/run-cli.js';
 
 const BMC_SECRET = 'bmc-Secret-7f3a9c';
 
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('authenticated API on the demo service', () => {
   const dir = mkdtempSync(join(tmpdir(), '3rc-auth-'));
@@ -75,7 +68,7 @@ describe('authenticated API on the demo service', () => {
   });
 
   it('token create, list, revoke through the CLI; the role is enforced; several URLs: the first that answers', async () => {
-    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const dead = `http://127.0.0.1:${await freeTcpPort()}`;
     const created = await run(['token', 'create', '--role', 'viewer', '--name', 'bob'], `${dead},${service.url}`, { RRC_TOKEN: admin });
     assert.equal(created.code, 0, created.stderr);
     const bob = created.stdout.trim();

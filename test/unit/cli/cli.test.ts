@@ -4,25 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type ApiApp } from '../../../src/api/app.js';
+import { freeTcpPort } from '../../lab/peers/common.js';
 import { run, setCliToken } from './run-cli.js';
 import { tokenFor } from '../api/auth-helper.js';
 import { defaultApiAccess } from '../../../src/api/schemas/api-access.js';
 import { FakeController, hostSpec, vmSpec } from '../api/fake-controller.js';
-
-
-/** A port nothing listens on: bind, read it, close. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 describe('3rc CLI', () => {
   let app: ApiApp;
@@ -122,7 +112,7 @@ describe('3rc CLI', () => {
   });
 
   it('an unreachable API is one line naming the URL and exit 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freeTcpPort()}`;
     const r = await run(['host', 'list'], url);
     assert.equal(r.code, 1);
     assert.equal(r.stderr, `3rc: RRC_ERR_CONTROLLER_UNREACHABLE: controller not reachable at ${url} (is \`3rc controller\` running?)\n`);
