@@ -17,6 +17,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { pidAlive } from '../peers/common.js';
 
 export const NETNS_PREFIX = 'rrcpxe';
 /** The PXE bench's namespaces. */
@@ -61,15 +62,6 @@ export async function requirePeers(tools: Array<{ cmd: string; args: string[]; p
   for (const t of tools) {
     const r = await run(t.cmd, t.args, 5000);
     if (r.code === null && /ENOENT/.test(r.stderr)) throw new Error(`${t.cmd} not found: install Debian package ${t.pkg}`);
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineScripts } from '../peers/ipmi-sim.js';
-import { delay, makeTempDir, requireBinary } from '../peers/common.js';
+import { delay, makeTempDir, pidAlive, requireBinary } from '../peers/common.js';
 
 export type QemuFirmware = 'bios' | 'uefi-ipxe' | 'uefi-native';
 
@@ -81,15 +81,6 @@ export function requireQemu(firmware: QemuFirmware): string {
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** PIDs of live processes whose command line contains `needle`. */
 function pidsWith(needle: string): number[] {
