@@ -17,18 +17,11 @@ import {
 } from '../../../src/config/index.js';
 import { secretResolver } from '../../../src/env/real/secrets.js';
 import { isRrcError } from '../../../src/errors.js';
+import { configHost as host } from './config-fixtures.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../src/config/example.yaml', import.meta.url));
 const noEnv = { env: {} };
 
-const host = (name: string, mac: string) => ({
-  name,
-  role: 'primary',
-  macs: [mac],
-  ip: '10.0.0.1',
-  hypervisorUri: `qemu+ssh://root@${name}/system`,
-  capacity: { cores: 8, ramGb: 64, diskTb: 1 },
-});
 const vm = (name: string, homeHost: string, uuid: string) => ({
   name,
   uuid,

@@ -3,16 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resolveConfig } from '../../../src/config/index.js';
 import { isRrcError } from '../../../src/errors.js';
+import { configHost } from './config-fixtures.js';
 
-const host = (name: string, mac: string, watchdog?: object) => ({
-  name,
-  role: 'primary',
-  macs: [mac],
-  ip: '10.0.0.1',
-  hypervisorUri: `qemu+ssh://root@${name}/system`,
-  capacity: { cores: 8, ramGb: 64, diskTb: 1 },
-  ...(watchdog ? { watchdog } : {}),
-});
+const host = (name: string, mac: string, watchdog?: object) => configHost(name, mac, watchdog ? { watchdog } : {});
 
 function refusal(raw: unknown): string {
   try {
