@@ -316,7 +316,7 @@ export class TargetRuntimes {
   /** The targets an action acts on: its own, and for a host evacuation the VMs it may start elsewhere. */
   private lockKeys(rt: TargetRuntime, action: PendingAction): TargetId[] {
     if (action.kind !== 'fence-migrate') return [rt.id];
-    const vms = [...this.deps.index.vms.values()].filter((v) => v.currentHost === rt.name).map((v) => this.idOf('vm', v.name));
+    const vms = this.deps.index.vms.on(rt.name).map((v) => this.idOf('vm', v.name));
     return [rt.id, ...vms];
   }
 
