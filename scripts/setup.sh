@@ -20,6 +20,10 @@ DEBIAN_PACKAGES=(
   postgresql postgresql-client
   # the crash bench's PNG histogram (rsvg-convert)
   librsvg2-bin
+  # dashboard browser test (playwright-core drives Debian's chromium), Prometheus scrape test
+  chromium prometheus
+  # host on demand: copy-on-write overlays (qemu-img) and the cloud-init NoCloud seed ISO
+  qemu-utils genisoimage
 )
 
 missing=()
