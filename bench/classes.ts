@@ -47,14 +47,23 @@ export interface Plan {
   steps: Step[];
 }
 
-/** How a class is judged: its recovery time, or doing no harm (see the header). */
-export type Criterion = 'recovery' | 'no-harm';
+/**
+ * How a class is judged: its recovery time, doing no harm (see the header), or, where the rack
+ * gives the controller no evidence it may act on, handing the incident to a person quickly with
+ * nothing harmful done (`person`).
+ */
+export type Criterion = 'recovery' | 'no-harm' | 'person';
 
 export interface CrashClass {
   name: ClassName;
   /** What it hits: one VM, `hosts(random)` hosts (each carrying VMs), or the controller's own network. */
   target: 'vm' | 'host' | 'controller';
   criterion: Criterion;
+  /**
+   * Without a host watchdog nothing can prove the host off (no BMC, no peer sees it): the VMs may
+   * not start elsewhere, so the class is judged on the hand-over to a person (do no harm).
+   */
+  personWithoutWatchdog?: true;
   hosts?: (random: Random) => number;
   /** One line for the report. */
   summary: string;
@@ -116,12 +125,16 @@ export const CLASSES: readonly CrashClass[] = [
     name: 'host-partition',
     target: 'host',
     criterion: 'recovery',
-    summary: 'network cut between controller and host; host and guests keep running (fencing required)',
+    // The host's own network is down (NIC, switch port): nobody reaches it or its guests, so they
+    // serve nobody, yet it runs and could start writing again: fencing through the BMC is needed.
+    // A cut that only the controller sees (users and peers still reach the host) is the no-harm
+    // class peer-reachable-partition.
+    summary: "host's network cut (NIC, switch port): nobody reaches it or its guests; it keeps running, its BMC answers (fencing required)",
     plan: (random, [h]) => ({
       variant: 'single',
       steps: [
-        { offset: 0, kind: 'fault', lines: [`host ${h} partition`] },
-        { offset: lognormal(random, FAULT_TIMINGS.partition), kind: 'fix', lines: [`host ${h} heal-partition`] },
+        { offset: 0, kind: 'fault', lines: [`host ${h} isolate`] },
+        { offset: lognormal(random, FAULT_TIMINGS.partition), kind: 'fix', lines: [`host ${h} heal-isolate`] },
       ],
     }),
   },
@@ -129,16 +142,17 @@ export const CLASSES: readonly CrashClass[] = [
     name: 'host-and-bmc-dead',
     target: 'host',
     criterion: 'recovery',
+    personWithoutWatchdog: true,
     summary: 'BMC dead together with the host (power fails with the BMC, or hang / partition with a dead BMC)',
     plan: (random, [h]) => {
-      const variant = weighted(random, [['power', 0.6], ['hang', 0.2], ['partition', 0.2]] as const);
-      const fault = variant === 'power' ? 'power-loss' : variant;
+      const variant = weighted(random, [['power', 0.6], ['hang', 0.2], ['isolated', 0.2]] as const);
+      const fault = variant === 'power' ? 'power-loss' : variant === 'isolated' ? 'isolate' : variant;
       const fix = lognormal(random, FAULT_TIMINGS.hardwareFix);
       return {
         variant,
         steps: [
           { offset: 0, kind: 'fault', lines: [`host ${h} bmc-dead`, `host ${h} ${fault}`] },
-          { offset: fix, kind: 'fix', lines: [`host ${h} bmc-ok`, ...(variant === 'partition' ? [`host ${h} heal-partition`] : [])] },
+          { offset: fix, kind: 'fix', lines: [`host ${h} bmc-ok`, ...(variant === 'isolated' ? [`host ${h} heal-isolate`] : [])] },
         ],
       };
     },
@@ -166,10 +180,11 @@ export const CLASSES: readonly CrashClass[] = [
     hosts: (random) => random.int(FAULT_TIMINGS.correlatedHosts.min, FAULT_TIMINGS.correlatedHosts.max),
     summary: 'several hosts at once (PDU trip, shared kernel bug, top-of-rack switch): spare pool contention',
     plan: (random, hosts) => {
-      const variant = weighted(random, [['power-loss', 0.5], ['hang', 0.25], ['partition', 0.25]] as const);
+      // 'isolate': a top-of-rack switch takes the hosts' own network down (nobody reaches them).
+      const variant = weighted(random, [['power-loss', 0.5], ['hang', 0.25], ['isolate', 0.25]] as const);
       const steps: Step[] = [{ offset: 0, kind: 'fault', lines: hosts.map((h) => `host ${h} ${variant}`) }];
-      if (variant === 'partition') {
-        steps.push({ offset: lognormal(random, FAULT_TIMINGS.partition), kind: 'fix', lines: hosts.map((h) => `host ${h} heal-partition`) });
+      if (variant === 'isolate') {
+        steps.push({ offset: lognormal(random, FAULT_TIMINGS.partition), kind: 'fix', lines: hosts.map((h) => `host ${h} heal-isolate`) });
       }
       return { variant: `${variant} x${hosts.length}`, steps };
     },
@@ -189,6 +204,12 @@ export const CLASSES: readonly CrashClass[] = [
     plan: (random, [h]) => cutThenHeal(random, `host ${h} partition`, `host ${h} heal-partition`),
   },
 ];
+
+/** A class's criterion in a rack with or without host watchdogs (profiles.ts). */
+export function criterionOf(name: ClassName, watchdogSeconds: number | null): Criterion {
+  const c = crashClass(name);
+  return c.personWithoutWatchdog && watchdogSeconds === null ? 'person' : c.criterion;
+}
 
 export function crashClass(name: string): CrashClass {
   const c = CLASSES.find((k) => k.name === name);

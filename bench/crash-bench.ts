@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { calibrationSection } from './calibration.js';
 import { CLASS_NAMES } from './classes.js';
 import { runMulti, type MultiResult } from './multi-run.js';
 import { renderSvg } from './plot-svg.js';
@@ -182,6 +183,7 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
         onRun: (strategy, s, i, total) => (io.tty ? io.err(`bench: run ${i + 1} of ${total}: strategy ${strategy}, seed ${s}\n`) : undefined),
       });
       progress?.finish();
+      multi.calibration = calibrationSection(LAB_STEPS_FILE, readIfExists);
       const json = `${JSON.stringify(multi, null, 2)}\n`;
       if (values.json) writeOut(values.json as string, json);
       if (values.out) {
@@ -194,6 +196,7 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
     const run = await runSharded(config, { shards, ...(workers ? { workers } : {}) });
     progress?.finish();
     const result = buildResult(run);
+    result.calibration = calibrationSection(LAB_STEPS_FILE, readIfExists);
     const json = `${JSON.stringify(result, null, 2)}\n`;
     if (values.json) writeOut(values.json as string, json);
     if (values.out) {
@@ -227,6 +230,17 @@ function summaryLine(r: BenchResult): string {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** The real lab's step measurements (bench/lab-steps), compared with the simulator's constants. */
+const LAB_STEPS_FILE = fileURLToPath(new URL('./results/lab-steps.json', import.meta.url));
+
+function readIfExists(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
 
 function writeOut(file: string, text: string): void {
   mkdirSync(dirname(resolve(file)), { recursive: true });

@@ -3,10 +3,11 @@
  * another (shards inside each as in a single run), one compact line each, statistics pooled per
  * strategy, and the two strategies side by side per class next to the talk's numbers.
  */
+import type { CalibrationSection } from './calibration.js';
 import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
 import { pool, poolSamplesOf, seedLine, type PoolSample, type Pooled, type SeedLine } from './pooled.js';
 import { REFERENCE_STRATEGY_NOTES, type Profile, type Strategy } from './profiles.js';
-import { buildResult, REFERENCE, type Goal } from './result.js';
+import { buildResult, LIMIT_SECONDS, REFERENCE, type Goal } from './result.js';
 import type { BenchConfig } from './runner.js';
 import { runSharded, type ShardOptions } from './shards.js';
 
@@ -45,6 +46,8 @@ export interface MultiResult {
   reference: typeof REFERENCE;
   referenceStrategyNotes: readonly string[];
   wallSeconds: number;
+  /** Where each simulator constant comes from (calibration.ts); set by the command that writes the result. */
+  calibration?: CalibrationSection;
 }
 
 export interface MultiOptions extends ShardOptions {
@@ -70,7 +73,7 @@ export async function runMulti(base: BenchConfig, opts: MultiOptions): Promise<M
       const run = await runSharded({ ...base, seed, strategy }, opts);
       const result = buildResult(run);
       lines.push(seedLine(strategy, result));
-      for (const s of poolSamplesOf(run.injections)) mine.push(s);
+      for (const s of poolSamplesOf(run.injections, base.watchdogSeconds)) mine.push(s);
       const { strategy: _s, policy: _p, ...rest } = result.config;
       config ??= rest;
       policyByStrategy[strategy] = { evacuateFirst: run.policy.evacuateFirst, selfFenceAfterSeconds: run.policy.selfFenceAfterSeconds };
@@ -100,7 +103,7 @@ export async function runMulti(base: BenchConfig, opts: MultiOptions): Promise<M
 export function compare(pooled: Partial<Record<Strategy, Pooled>>): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   for (const cls of CLASS_NAMES) {
-    if (crashClass(cls).criterion !== 'recovery') continue;
+    if (crashClass(cls).criterion !== 'recovery') continue; // a person class is compared too: its times include the person
     const row: ComparisonRow = { cls, talk: TALK_SECONDS[cls] ?? null, byStrategy: {} };
     for (const [strategy, p] of Object.entries(pooled) as [Strategy, Pooled][]) {
       const c = p.classes.find((x) => x.name === cls);
@@ -122,6 +125,14 @@ export function multiGoals(pooled: Partial<Record<Strategy, Pooled>>): (Goal & {
       value: `${p.seedsUnder600} of ${p.seeds} seeds; pooled ${Math.round(p.overall.under600 * 10_000) / 100} %, max ${p.overall.max} s`,
       met: p.everySeedUnder600,
     });
+    if (p.handover.n + p.handover.notRecovered > 0) {
+      goals.push({
+        strategy,
+        goal: `classes with no evidence without a watchdog: every injection handed to a person in under ${LIMIT_SECONDS} s (all seeds)`,
+        value: `${Math.round(p.handover.under600 * 10_000) / 100} %, max ${p.handover.max} s`,
+        met: p.handover.under600 === 1,
+      });
+    }
     const v = p.violations;
     goals.push({
       strategy,

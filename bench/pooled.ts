@@ -4,7 +4,7 @@
  * Pooling concatenates the samples (it is not a mean of per-seed means), so a seed with more
  * recovered injections weighs more, as one long run would.
  */
-import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
+import { CLASS_NAMES, criterionOf, type ClassName, type Criterion } from './classes.js';
 import { LIMIT_SECONDS, type BenchResult } from './result.js';
 import { round, summarize, type Summary } from './stats.js';
 import type { InjectionOutcome } from './shards.js';
@@ -19,6 +19,10 @@ export interface PoolSample {
   repair: number | null;
   /** The injection broke hosts (it has a repair time to report). */
   hostClass: boolean;
+  /** How its class is judged in this run's profile (classes.ts criterionOf). */
+  criterion: Criterion;
+  /** Seconds until a person was asked; null: never. */
+  handover: number | null;
 }
 
 export type Timed = Summary & { under600: number; notRecovered: number };
@@ -34,6 +38,8 @@ export interface Pooled {
   injections: number;
   /** Service recovery over the classes judged on recovery time (as `overall` of one run). */
   overall: Timed;
+  /** The person classes (no watchdog): seconds until a person was asked; n 0 when there are none. */
+  handover: Timed;
   classes: PooledClass[];
   violations: { vmOnTwoHosts: number; actionsOnHealthy: number; lostIncidents: number };
   harm: { harmfulActions: number; unneededVmRestarts: number };
@@ -60,8 +66,15 @@ export interface SeedLine {
   under600Met: boolean;
 }
 
-export function poolSamplesOf(injections: readonly InjectionOutcome[]): PoolSample[] {
-  return injections.map((i) => ({ cls: i.cls, recovery: i.result?.recovery ?? null, repair: i.result?.repair ?? null, hostClass: i.hosts.length > 0 }));
+export function poolSamplesOf(injections: readonly InjectionOutcome[], watchdogSeconds: number | null): PoolSample[] {
+  return injections.map((i) => ({
+    cls: i.cls,
+    recovery: i.result?.recovery ?? null,
+    repair: i.result?.repair ?? null,
+    hostClass: i.hosts.length > 0,
+    criterion: criterionOf(i.cls, watchdogSeconds),
+    handover: i.result?.handover ?? null,
+  }));
 }
 
 export function seedLine(strategy: Strategy, r: BenchResult): SeedLine {
@@ -111,7 +124,8 @@ export function pool(samples: readonly PoolSample[], lines: readonly SeedLine[])
   return {
     seeds: lines.length,
     injections: samples.length,
-    overall: timed(samples.filter((s) => crashClass(s.cls).criterion === 'recovery').map((s) => s.recovery)),
+    overall: timed(samples.filter((s) => s.criterion === 'recovery').map((s) => s.recovery)),
+    handover: timed(samples.filter((s) => s.criterion === 'person').map((s) => s.handover)),
     classes,
     violations: {
       vmOnTwoHosts: sum((l) => l.violations.vmOnTwoHosts),

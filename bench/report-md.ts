@@ -1,5 +1,6 @@
 /** The bench's Markdown report, written next to result.json from the same numbers. */
 import { HARM_REASONS } from './harm.js';
+import { renderCalibration } from './report-calibration.js';
 import { LIMIT_SECONDS, REFERENCE, type BenchResult, type ClassResult } from './result.js';
 
 const n1 = (x: number) => (Math.round(x * 10) / 10).toFixed(1);
@@ -17,6 +18,11 @@ function reasons(byReason: Record<string, number>): string {
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
+/** The class name with its criterion's mark: * no-harm, † needs a person in this profile. */
+function marked(c: ClassResult): string {
+  return c.criterion === 'no-harm' ? `${c.name} *` : c.criterion === 'person' ? `${c.name} †` : c.name;
+}
+
 /** Do no harm: what the controller broke that still served its users (bench/harm.ts). */
 function renderHarm(L: string[], r: BenchResult): void {
   const h = r.harm;
@@ -32,7 +38,7 @@ function renderHarm(L: string[], r: BenchResult): void {
   L.push('| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const c of r.classes) {
     const k = c.harm;
-    const name = c.criterion === 'no-harm' ? `${c.name} *` : c.name;
+    const name = marked(c);
     L.push(`| ${name} | ${c.n} | ${k.harmfulActions} | ${reasons(k.byReason)} | ${k.unneededVmRestarts} | ${n1(k.userDownSeconds)} | ${n1(k.userDownPerInjection)} | ${k.harmless} | ${k.closedByItself} |`);
   }
   const u = h.unattributed;
@@ -74,18 +80,37 @@ export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: st
   L.push('## Recovery time per class (seconds)', '');
   L.push(
     'From the injection to the moment every affected VM answers its probes again (service restored). The no-harm classes (marked *) ' +
-      'are judged by the harm table below, not by this time (for them it is the cut itself); **all** leaves them out.',
+      'are judged by the harm table below, not by this time (for them it is the cut itself); the classes marked † need a person in ' +
+      'this profile (no evidence the controller may act on: see the hand-over table) and their time includes the simulated ' +
+      "person's reaction; **all** leaves both out. Controller overhead: from the injection to the start of the domain that " +
+      'restored the service (or to the request of the fixing action when no domain had to start): detection, hysteresis, holds, ' +
+      'wasted rungs and waits inside actions (self-fence wait, power-off confirmation) included; the guest\'s own boot left out.',
     '',
   );
   L.push(`| class | n | mean | sd | p50 | p95 | p99 | max | under ${LIMIT_SECONDS} s | overhead p50 | overhead p99 | not recovered |`);
   L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const c of r.classes) {
-    const name = c.criterion === 'no-harm' ? `${c.name} *` : c.name;
+    const name = marked(c);
     L.push(`| ${name} | ${c.n} | ${n1(c.mean)} | ${n1(c.sd)} | ${n1(c.p50)} | ${n1(c.p95)} | ${n1(c.p99)} | ${n1(c.max)} | ${pct(c.under600)} | ${n1(c.overhead.p50)} | ${n1(c.overhead.p99)} | ${c.notRecovered} |`);
   }
   const o = r.overall;
   L.push(`| **all** | ${o.n} | ${n1(o.mean)} | ${n1(o.sd)} | ${n1(o.p50)} | ${n1(o.p95)} | ${n1(o.p99)} | ${n1(o.max)} | ${pct(o.under600)} | ${n1(o.overheadStats.p50)} | ${n1(o.overheadStats.p99)} | ${o.notRecovered} |`);
   L.push('');
+  const person = r.classes.filter((c) => c.criterion === 'person');
+  if (person.length > 0) {
+    L.push('## Hand-over to a person (†)', '');
+    L.push(
+      'Without a host watchdog nothing proves a host off when its BMC is dead too: starting its VMs elsewhere could run them twice, ' +
+        'so the controller holds and asks a person (do no harm). Judged on the time until it asked, with nothing harmful done.',
+      '',
+    );
+    L.push(`| class | n | handed over | p50 (s) | max (s) | under ${LIMIT_SECONDS} s | harmful actions |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const c of person) {
+      const h = c.handover;
+      L.push(`| ${c.name} | ${c.n} | ${h ? h.handedOver : 0} | ${h ? n1(h.p50) : '-'} | ${h ? n1(h.max) : '-'} | ${h ? pct(h.under600) : pct(0)} | ${c.harm.harmfulActions} |`);
+    }
+    L.push('');
+  }
   L.push(
     `Reference (${REFERENCE.source}): non-destructive crashes (overload, shutdown) recovered in ${REFERENCE.nonDestructive.mean} s ` +
       `sigma ${REFERENCE.nonDestructive.sd} s over ${REFERENCE.nonDestructive.tests} tests; destructive crashes reinstalled in ` +
@@ -128,6 +153,7 @@ export function renderMarkdown(r: BenchResult, opts: { png: boolean; command: st
     }
     L.push('');
   }
+  renderCalibration(L, r.calibration);
   L.push('## Run', '', '| counter | value |', '| --- | ---: |');
   for (const [k, val] of Object.entries(r.run)) L.push(`| ${k} | ${val} |`);
   L.push('');

@@ -1,6 +1,7 @@
 /** Markdown for a multi-seed / both-strategies run (multi-run.ts), from the same numbers as its JSON. */
 import type { MultiResult, StrategyColumn } from './multi-run.js';
 import type { Timed } from './pooled.js';
+import { renderCalibration } from './report-calibration.js';
 import { profileSentence } from './report-md.js';
 import { LIMIT_SECONDS } from './result.js';
 
@@ -40,6 +41,15 @@ export function renderMultiMarkdown(r: MultiResult, opts: { command: string }): 
     L.push(`| class | n | mean | sd | p50 | p99 | max | under ${LIMIT_SECONDS} s | not recovered |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const c of p.classes) L.push(timedRow(c.name, c.service));
     L.push(timedRow('**all** (recovery classes)', p.overall), '');
+    if (p.handover.n + p.handover.notRecovered > 0) {
+      L.push(
+        'Classes that need a person in this profile (no host watchdog, BMC dead: nothing proves the host off) are judged on the ' +
+          'hand-over; seconds until the controller asked a person:',
+        '',
+      );
+      L.push(`| | n | mean | sd | p50 | p99 | max | under ${LIMIT_SECONDS} s | never asked |`, '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      L.push(timedRow('hand-over to a person', p.handover), '');
+    }
     const repaired = p.classes.filter((c) => c.repair);
     if (repaired.length > 0) {
       L.push('Host repair (until every host it broke is healthy again):', '');
@@ -69,6 +79,7 @@ export function renderMultiMarkdown(r: MultiResult, opts: { command: string }): 
     for (const note of r.referenceStrategyNotes) L.push(`- ${note}`);
     L.push('');
   }
+  renderCalibration(L, r.calibration);
   return L.join('\n');
 }
 

@@ -14,7 +14,8 @@
  * as not under 600 s; mean / sd / percentiles are over the recovered ones). Everything but
  * `wallSeconds` (and `scale`, wall-clock measurements) depends only on the seed and the options.
  */
-import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, crashClass, type ClassName, type Criterion } from './classes.js';
+import { CLASS_NAMES, CLASSES, FAULT_TIMINGS, criterionOf, type ClassName, type Criterion } from './classes.js';
+import type { CalibrationSection } from './calibration.js';
 import { addHarmTally, emptyHarmTally, type HarmEvent, type HarmTally } from './harm.js';
 import type { InjectionOutcome, RunOutcome } from './shards.js';
 import { round, shareBelow, summarize, type Summary } from './stats.js';
@@ -50,6 +51,8 @@ export interface ClassResult extends Summary {
   variants: Record<string, number>;
   criterion: Criterion;
   harm: ClassHarm;
+  /** Seconds from the injection until a person was asked (the `person` criterion); null if never asked. */
+  handover: (Summary & { under600: number; handedOver: number }) | null;
 }
 
 /** Harm per class (harm.ts): totals, and how many injections did no harm at all. */
@@ -73,7 +76,13 @@ export interface BenchResult {
   injections: number;
   wallSeconds: number;
   classes: ClassResult[];
-  overall: Summary & { under600: number; overheadStats: Summary; notRecovered: number };
+  overall: Summary & {
+    under600: number;
+    overheadStats: Summary;
+    notRecovered: number;
+    /** Share under 600 s over the recovery and person classes together (a person's reaction included). */
+    withPersonUnder600: number;
+  };
   violations: { vmOnTwoHosts: number; actionsOnHealthy: number; lostIncidents: number };
   harm: HarmSummary;
   violationDetails: {
@@ -85,6 +94,8 @@ export interface BenchResult {
   run: Record<string, number>;
   goals: Goal[];
   scale?: unknown;
+  /** Where each simulator constant comes from (calibration.ts); set by the command that writes the result. */
+  calibration?: CalibrationSection;
 }
 
 export interface Goal {
@@ -99,7 +110,7 @@ function sortedCounts(entries: Iterable<string>): Record<string, number> {
   return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function classResult(name: ClassName, list: InjectionOutcome[]): ClassResult {
+function classResult(name: ClassName, list: InjectionOutcome[], watchdogSeconds: number | null): ClassResult {
   const rec = list.map((i) => i.result!).filter((r) => r.recovery !== null);
   const recovery = rec.map((r) => r.recovery!);
   const overhead = list.map((i) => i.result!.overhead).filter((x): x is number => x !== null);
@@ -109,6 +120,7 @@ function classResult(name: ClassName, list: InjectionOutcome[]): ClassResult {
   const s = summarize(recovery);
   const o = summarize(overhead);
   const wasted = list.reduce((n, i) => n + i.result!.wasted, 0);
+  const handovers = list.map((i) => i.result!.handover).filter((x): x is number => x !== null);
   return {
     name,
     ...s,
@@ -125,8 +137,11 @@ function classResult(name: ClassName, list: InjectionOutcome[]): ClassResult {
     wastedPerInjection: list.length ? round(wasted / list.length, 3) : 0,
     operatorActions: list.reduce((n, i) => n + i.result!.operatorActions, 0),
     variants: sortedCounts(list.map((i) => i.variant)),
-    criterion: crashClass(name).criterion,
+    criterion: criterionOf(name, watchdogSeconds),
     harm: classHarm(list),
+    handover: handovers.length
+      ? { ...summarize(handovers), n: list.length, handedOver: handovers.length, under600: round(handovers.filter((x) => x < LIMIT_SECONDS).length / list.length, 4) }
+      : null,
   };
 }
 
@@ -164,9 +179,11 @@ function harmSummary(run: RunLike): HarmSummary {
 export function buildResult(run: RunLike): BenchResult {
   const byClass = new Map<ClassName, InjectionOutcome[]>(CLASS_NAMES.map((c) => [c, []]));
   for (const inj of run.injections) byClass.get(inj.cls)!.push(inj);
-  const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!));
-  // Recovery time is the criterion of most classes only: the no-harm ones stay out of `overall`.
-  const all = run.injections.filter((i) => crashClass(i.cls).criterion === 'recovery').map((i) => i.result!);
+  const watchdog = run.config.watchdogSeconds;
+  const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!, watchdog));
+  // Recovery time is the criterion of most classes only: the no-harm and person ones stay out of `overall`.
+  const all = run.injections.filter((i) => criterionOf(i.cls, watchdog) === 'recovery').map((i) => i.result!);
+  const withPerson = run.injections.filter((i) => criterionOf(i.cls, watchdog) !== 'no-harm').map((i) => i.result!);
   const recovery = all.map((r) => r.recovery).filter((x): x is number => x !== null);
   const overhead = all.map((r) => r.overhead).filter((x): x is number => x !== null);
   const notRecovered = all.length - recovery.length;
@@ -184,6 +201,7 @@ export function buildResult(run: RunLike): BenchResult {
       under600: all.length ? round(recovery.filter((x) => x < LIMIT_SECONDS).length / all.length, 4) : 0,
       overheadStats: summarize(overhead),
       notRecovered,
+      withPersonUnder600: withPerson.length ? round(withPerson.filter((r) => r.recovery !== null && r.recovery < LIMIT_SECONDS).length / withPerson.length, 4) : 0,
     },
     violations: { vmOnTwoHosts: t.vmOnTwoHosts, actionsOnHealthy: t.actionsOnHealthy, lostIncidents },
     harm: harmSummary(run),
@@ -232,7 +250,7 @@ const pct = (x: number) => `${round(x * 100, 2)} %`;
 export function evaluateGoals(r: BenchResult): Goal[] {
   const cls = (n: ClassName) => r.classes.find((c) => c.name === n);
   const goals: Goal[] = [
-    { goal: '100 % of the injections recovered in under 600 s', value: pct(r.overall.under600), met: r.overall.under600 === 1 },
+    { goal: '100 % of the injections recovered in under 600 s (classes the controller may recover alone)', value: pct(r.overall.under600), met: r.overall.under600 === 1 },
     {
       goal: 'zero safety violations',
       value: `${r.violations.vmOnTwoHosts} VM on two hosts, ${r.violations.actionsOnHealthy} actions on healthy targets, ${r.violations.lostIncidents} incidents lost / never closed`,
@@ -242,6 +260,20 @@ export function evaluateGoals(r: BenchResult): Goal[] {
   for (const [name, limit] of [['host-overload', 181], ['host-shutdown', 181], ['host-destructive', 542]] as const) {
     const c = cls(name);
     if (c) goals.push({ goal: `${name} mean recovery below ${limit} s`, value: `${c.mean} s`, met: c.recovered === c.n && c.mean < limit });
+  }
+  for (const c of r.classes) {
+    if (c.criterion !== 'person') continue;
+    const ho = c.handover;
+    goals.push({
+      goal: `${c.name} (no evidence without a watchdog): every injection handed to a person in under ${LIMIT_SECONDS} s, nothing harmful`,
+      value: ho ? `${pct(ho.under600)} handed over (p50 ${ho.p50} s, max ${ho.max} s), ${c.harm.harmfulActions} harmful` : 'never handed over',
+      met: ho !== null && ho.under600 === 1 && c.harm.harmfulActions === 0 && c.harm.unneededVmRestarts === 0,
+    });
+    goals.push({
+      goal: `100 % of all injections in under ${LIMIT_SECONDS} s, a person's reaction included (cannot hold without a watchdog: see ${c.name})`,
+      value: pct(r.overall.withPersonUnder600),
+      met: r.overall.withPersonUnder600 === 1,
+    });
   }
   const h = r.harm;
   goals.push({

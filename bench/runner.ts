@@ -175,7 +175,7 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
     const lastFault = Math.max(...plan.steps.filter((s) => s.kind === 'fault').map((s) => s.offset));
     const inj: Injection = {
       index, cls: cls.name, variant: plan.variant, at, targets, hosts: cls.target === 'host' ? targets : [], plan, steps: [],
-      scriptDone: false, lastFaultAt: at + lastFault * 1000, repairedAt: new Map(), operatorActions: 0, finalizedAt: null, result: null,
+      scriptDone: false, lastFaultAt: at + lastFault * 1000, repairedAt: new Map(), operatorActions: 0, handedOverAt: null, finalizedAt: null, result: null,
       harm: emptyHarmTally(),
     };
     tracker.begin(inj);

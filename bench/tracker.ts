@@ -9,8 +9,12 @@
  *   is the longest outage of its steps (one step for most classes).
  * - repair: for host classes, the time until every host it hit is healthy again in the
  *   controller after the last fault step (a host repaired after its VMs moved away).
- * - overhead: recovery minus the modelled duration of the action that fixed it, i.e. the time
- *   from the step to the start of the last action that could have restored the last VM.
+ * - overhead (controllerOverheadSeconds): the part of the recovery that is not the world doing
+ *   the fix: from the step to the start of the domain that restored the last VM (the guest's own
+ *   boot is left out), or, when no domain had to start (a libvirtd restart, a host boot that
+ *   brought its guests back), to the request of the last action that could have restored it.
+ *   Detection, hysteresis, holds, wasted rungs and waits inside actions (the self-fence wait, a
+ *   BMC's power-off confirmation, lease waits) are all included.
  * - safety: a VM with two live copies (checked whenever a domain starts), an action requested on
  *   a target that was healthy in the world at that moment, incidents never closed.
  * - harm, from the users' point of view (what still served): harm.ts, fed from here.
@@ -39,6 +43,8 @@ export interface AffectedVm {
   /** Host its live copy was on when the step hit. */
   host: string | null;
   restoredAt: number | null;
+  /** When the domain that restored it last started (before restoredAt), if it started at all. */
+  domainStartedAt?: number;
 }
 
 export interface StepState {
@@ -59,6 +65,8 @@ export interface InjectionResult {
   operatorActions: number;
   /** The step outage that set the recovery was ended by a controller action. */
   fixedByAction: boolean;
+  /** Seconds from the injection until the controller handed one of its targets to a person (null: never). */
+  handover: number | null;
 }
 
 export interface Injection {
@@ -75,6 +83,8 @@ export interface Injection {
   lastFaultAt: number;
   repairedAt: Map<string, number>;
   operatorActions: number;
+  /** First time one of its targets entered awaiting-operator while it was open. */
+  handedOverAt: number | null;
   finalizedAt: number | null;
   result: InjectionResult | null;
   /** What the controller broke that still served, while this injection held the target (harm.ts). */
@@ -116,6 +126,8 @@ export class Tracker {
   /** Diagnostic: actions requested on a VM whose guest was still booting on a healthy host. */
   actionsOnBootingVm = 0;
   private readonly doubled = new Set<string>();
+  /** Last time each VM's domain started (world event), for the overhead. */
+  private readonly lastDomainStart = new Map<string, number>();
   private readonly hostList: string[];
   /**
    * An open cut of the controller's own network: it answers for whatever no other injection holds,
@@ -248,7 +260,10 @@ export class Tracker {
     const colon = e.target.indexOf(':');
     const name = e.target.slice(colon + 1);
     if (e.target.startsWith('vm:')) {
-      if (e.change.startsWith('started')) this.checkCopies(name, e.at);
+      if (e.change.startsWith('started')) {
+        this.lastDomainStart.set(name, e.at);
+        this.checkCopies(name, e.at);
+      }
       if (this.pendingVm.has(name) && this.vmAnswers(name)) this.restore(name, e.at);
       return;
     }
@@ -274,6 +289,8 @@ export class Tracker {
     this.pendingVm.delete(vm);
     const a = entry.step.affected.get(vm)!;
     a.restoredAt = at;
+    const started = this.lastDomainStart.get(vm);
+    if (started !== undefined && started >= entry.step.at) a.domainStartedAt = started;
     entry.step.pending--;
     this.maybeFinalize(entry.inj);
   }
@@ -288,6 +305,7 @@ export class Tracker {
         this.phases.set(e.targetId, e.to);
         if (e.to === 'healthy' && e.targetId.startsWith('host:')) this.hostHealthy_(e.targetId.slice(5), e.at);
         if (e.to === 'healthy' && this.rackWide) this.maybeFinalize(this.rackWide);
+        if (e.to === 'awaiting-operator') this.handedOver(e.targetId, e.at);
         return;
       case 'action-done': {
         const rec = this.actionById.get(e.action.id);
@@ -304,6 +322,12 @@ export class Tracker {
         return;
       }
     }
+  }
+
+  private handedOver(target: TargetId, at: number): void {
+    const name = target.slice(target.indexOf(':') + 1);
+    const inj = target.startsWith('host:') ? this.busyHosts.get(name) : this.busyVms.get(name);
+    if (inj && inj.handedOverAt === null) inj.handedOverAt = at;
   }
 
   private actionRequested(target: TargetId, action: { id: string; incidentId: string; kind: string; rung: number }, at: number): void {
@@ -383,7 +407,7 @@ export class Tracker {
   private measure(inj: Injection, end: number): InjectionResult {
     // Recovery: the longest step outage; the VM restored last in it defines the fixing action.
     let recovery: number | null = 0;
-    let worst: { step: StepState; vm: string; restoredAt: number } | null = null;
+    let worst: { step: StepState; vm: string; restoredAt: number; domainStartedAt?: number } | null = null;
     for (const s of inj.steps) {
       for (const [vm, a] of s.affected) {
         if (a.restoredAt === null) {
@@ -391,7 +415,7 @@ export class Tracker {
           continue;
         }
         const outage = a.restoredAt - s.at;
-        if (recovery !== null && (worst === null || outage > worst.restoredAt - worst.step.at)) worst = { step: s, vm, restoredAt: a.restoredAt };
+        if (recovery !== null && (worst === null || outage > worst.restoredAt - worst.step.at)) worst = { step: s, vm, restoredAt: a.restoredAt, ...(a.domainStartedAt !== undefined ? { domainStartedAt: a.domainStartedAt } : {}) };
       }
     }
     if (recovery !== null) recovery = worst ? (worst.restoredAt - worst.step.at) / 1000 : 0;
@@ -437,11 +461,12 @@ export class Tracker {
     if (worst) {
       const fix = this.fixingAction(worst.step, worst.vm, worst.restoredAt);
       if (fix) {
-        overhead = (fix.requestedAt - worst.step.at) / 1000;
+        overhead = (controllerOverheadEnd(fix.requestedAt, worst.domainStartedAt, worst.restoredAt) - worst.step.at) / 1000;
         fixedByAction = true;
       } else overhead = (worst.restoredAt - worst.step.at) / 1000;
     }
-    return { recovery, repair, overhead, rungs, wasted, operatorActions: inj.operatorActions, fixedByAction };
+    const handover = inj.handedOverAt === null ? null : (inj.handedOverAt - inj.at) / 1000;
+    return { recovery, repair, overhead, rungs, wasted, operatorActions: inj.operatorActions, fixedByAction, handover };
   }
 
   /**
@@ -466,4 +491,13 @@ export class Tracker {
     }
     return best;
   }
+}
+
+/**
+ * Where the controller's part of a recovery ends (see the header): the start of the domain that
+ * restored the VM when it started after the fixing action was requested, else that request.
+ */
+export function controllerOverheadEnd(fixRequestedAt: number, domainStartedAt: number | undefined, restoredAt: number): number {
+  if (domainStartedAt !== undefined && domainStartedAt >= fixRequestedAt && domainStartedAt <= restoredAt) return domainStartedAt;
+  return fixRequestedAt;
 }

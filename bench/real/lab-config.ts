@@ -134,7 +134,7 @@ export const COVERED: Partial<Record<ClassName, string>> = {
     'off or cycle ends it',
   correlated:
     'the power-loss and hang variants, on every primary of a lab sized to the plan (2-4 primaries, one spare with room for all); ' +
-    'the partition variant is skipped (see host-partition)',
+    'the isolate variant is skipped (see host-partition)',
 };
 
 export const SKIPPED: Partial<Record<ClassName, string>> = {
@@ -142,7 +142,7 @@ export const SKIPPED: Partial<Record<ClassName, string>> = {
     'repair needs a real PXE reinstall (QEMU + iPXE in a network namespace, minutes per install under TCG); the lab hosts ' +
     'have no provisioner, and a faked reinstall would check nothing (bench/pxe measures the PXE path)',
   'host-partition':
-    "needs the host cut off from the controller while it keeps running (a network namespace per host), healed after a " +
+    "needs the host's own network cut while it keeps running (a network namespace per host), healed after a " +
     'log-normal 7 min (sd 4 min) of real time; not expressed',
   'host-and-bmc-dead':
     'recovery rests on self-fencing by a storage-lease watchdog the lab hosts do not have, and the technician swaps the part ' +
@@ -151,11 +151,12 @@ export const SKIPPED: Partial<Record<ClassName, string>> = {
   'controller-partition':
     "needs the controller's own network cut from every lab host and BMC (a network namespace for the controller) for 2-30 min " +
     'of real time; not expressed',
-  'peer-reachable-partition': 'as host-partition, for 2-30 min of real time; not expressed',
+  'peer-reachable-partition':
+    'needs the host cut off from the controller only (a network namespace per host) for 2-30 min of real time; not expressed',
 };
 
 /** Variants of a covered class the lab cannot express, with the reason. */
 export function skippedVariant(cls: ClassName, variant: string): string | null {
-  if (cls === 'correlated' && variant.startsWith('partition')) return SKIPPED['host-partition'] ?? 'partition';
+  if (cls === 'correlated' && variant.startsWith('isolate')) return SKIPPED['host-partition'] ?? 'isolate';
   return null;
 }

@@ -37,7 +37,7 @@ test('the plan is the sim bench deck, filtered to what the lab expresses, and de
   assert.notDeepEqual(drawRealPlan({ n: 20, seed: 2, mix, deckSize: 10_000 }).injections.map((i) => i.index), a.injections.map((i) => i.index));
 });
 
-test('correlated injections get a lab with one primary per host hit; partitions are skipped', () => {
+test('correlated injections get a lab with one primary per host hit; isolated hosts are skipped', () => {
   const plan = drawRealPlan({ n: 10, seed: 3, mix: { correlated: 1 }, deckSize: 200 });
   assert.ok(plan.injections.length > 0);
   for (const inj of plan.injections) {
@@ -45,7 +45,7 @@ test('correlated injections get a lab with one primary per host hit; partitions 
     assert.equal(inj.targets.length, Number(inj.variant.slice(-1)));
     assert.equal(inj.topology.hosts.filter((h) => h.role === 'primary').length, Math.max(2, inj.targets.length));
   }
-  for (const v of plan.skippedVariants) assert.match(v.variant, /^partition/);
+  for (const v of plan.skippedVariants) assert.match(v.variant, /^isolate/);
 });
 
 function side(over: Partial<SideResult['path']> = {}, rest: Partial<SideResult> = {}): SideResult {

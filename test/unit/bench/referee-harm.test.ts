@@ -37,7 +37,7 @@ function hold(r: Rack, index: number, cls: ClassName, hosts: string[], vms: stri
   const plan = CLASSES.find((c) => c.name === cls)!.plan(new Random('plan'), hosts.length > 0 ? hosts : vms);
   const inj: Injection = {
     index, cls, variant: plan.variant, at: r.clock.now(), targets: hosts.length > 0 ? hosts : vms, hosts, plan, steps: [],
-    scriptDone: false, lastFaultAt: r.clock.now(), repairedAt: new Map(), operatorActions: 0, finalizedAt: null, result: null,
+    scriptDone: false, lastFaultAt: r.clock.now(), repairedAt: new Map(), operatorActions: 0, handedOverAt: null, finalizedAt: null, result: null,
     harm: emptyHarmTally(),
   };
   r.tracker.begin(inj);
