@@ -46,6 +46,38 @@ if command -v pg_lsclusters >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432 2
 fi
 mkdir -p /run/sshd 2>/dev/null || true
 
+# Test kernel for the host-on-demand boot test (test/integration/on-demand-images/): Debian's kernel
+# (the versioned package linux-image-amd64 depends on), extracted, never installed, with only the
+# modules its busybox initramfs loads (IDE cdrom + iso9660 for the seed, virtio-blk for the disk).
+# Kept in .cache/test-kernel/ (.cache/ ignores itself); vmlinuz is written last and marks it complete.
+TEST_KERNEL_DIR=.cache/test-kernel
+TEST_KERNEL_MODULES=(scsi_common scsi_mod libata ata_piix cdrom sr_mod isofs virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk)
+fetch_test_kernel() {
+  local pkg work m f
+  pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+  [ -n "$pkg" ] || return 1
+  work=$(mktemp -d) && chmod 777 "$work" || return 1   # apt's _apt user downloads into it
+  if ! (cd "$work" && apt-get download -qq "$pkg" >/dev/null 2>&1) || ! dpkg-deb -x "$work"/*.deb "$work/x"; then
+    rm -rf "$work"; return 1
+  fi
+  mkdir -p "$TEST_KERNEL_DIR/modules" && printf '*\n' > .cache/.gitignore
+  for m in "${TEST_KERNEL_MODULES[@]}"; do
+    f=$(find "$work/x/lib/modules" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
+    case "$f" in
+      *.xz) xz -dc "$f" > "$TEST_KERNEL_DIR/modules/$m.ko" || { rm -rf "$work"; return 1; } ;;
+      ?*) cp "$f" "$TEST_KERNEL_DIR/modules/$m.ko" ;;
+      *) rm -rf "$work"; return 1 ;;
+    esac
+  done
+  echo "$pkg" > "$TEST_KERNEL_DIR/package"
+  cp "$work"/x/boot/vmlinuz-* "$TEST_KERNEL_DIR/vmlinuz.part" && mv "$TEST_KERNEL_DIR/vmlinuz.part" "$TEST_KERNEL_DIR/vmlinuz"
+  rm -rf "$work"
+}
+if [ ! -f "$TEST_KERNEL_DIR/vmlinuz" ]; then
+  echo "setup: fetching the test kernel into $TEST_KERNEL_DIR"
+  fetch_test_kernel || echo "setup: could not fetch the test kernel (apt-get download linux-image-*-amd64); the QEMU boot test will skip" >&2
+fi
+
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
   npm install --no-audit --no-fund
 fi
