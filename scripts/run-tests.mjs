@@ -21,9 +21,17 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
-);
-process.exit(result.status ?? 1);
+// `*.slow.test.ts` (a whole npm pack + global install) run after the rest, with a longer per-file timeout.
+const slow = files.filter((f) => f.endsWith('.slow.test.ts'));
+const normal = files.filter((f) => !f.endsWith('.slow.test.ts'));
+let status = 0;
+for (const [list, timeout] of [[normal, 300_000], [slow, 900_000]]) {
+  if (list.length === 0) continue;
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeout}`, ...list],
+    { stdio: 'inherit' },
+  );
+  if ((result.status ?? 1) !== 0) status = result.status ?? 1;
+}
+process.exit(status);
