@@ -15,6 +15,7 @@ export const ERRORS = {
   RRC_ERR_STALE_EPOCH: { status: 409, message: 'stale leader epoch: %s' },
   RRC_ERR_FENCE_UNCONFIRMED: { status: 409, message: 'fencing could not be confirmed: %s' },
   RRC_ERR_NO_CAPACITY: { status: 409, message: 'no host has capacity: %s' },
+  RRC_ERR_QUOTA: { status: 409, message: 'over quota: %s' },
   RRC_ERR_DRIVER_TIMEOUT: { status: 504, message: 'timed out: %s' },
   RRC_ERR_ABORTED: { status: 504, message: 'aborted: %s' },
   RRC_ERR_DRIVER: { status: 502, message: 'driver error: %s' },

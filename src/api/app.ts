@@ -25,6 +25,10 @@ import { incidentRoutes } from './routes/incidents.js';
 import { operatorRoutes } from './routes/operator.js';
 import { targetRoutes } from './routes/targets.js';
 import { vmRoutes } from './routes/vms.js';
+import { catalogueRoutes } from './routes/catalogue.js';
+import { requestRoutes } from './routes/requests.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventsStreamRoutes } from './routes/events-stream.js';
 import type { ApiApp, ApiDeps, RouteOptions } from './types.js';
 
 export type { ApiApp, ApiDeps } from './types.js';
@@ -41,6 +45,10 @@ export const ROUTES: ReadonlyArray<FastifyPluginAsyncZod<RouteOptions>> = [
   operatorRoutes,
   tokenRoutes,
   metricsRoutes,
+  requestRoutes,
+  catalogueRoutes,
+  dashboardRoutes,
+  eventsStreamRoutes,
 ];
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1'];
@@ -100,6 +108,6 @@ export function buildApp(deps: ApiDeps): ApiApp {
     async () => app.swagger() as unknown as Record<string, unknown>,
   );
 
-  for (const routes of ROUTES) void app.register(routes, { controller, allow, now });
+  for (const routes of ROUTES) void app.register(routes, { controller, allow, now, requests: deps.requests ?? null, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
   return app;
 }

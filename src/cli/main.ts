@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { DEFAULT_API } from './client.js';
 import { registerAuditCommand } from './commands/audit.js';
+import { registerConfigCommands } from './commands/config.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerControllerCommand } from './commands/controller.js';
 import { registerHostCommands } from './commands/host.js';
@@ -19,8 +20,11 @@ import { registerTargetCommands } from './commands/target.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerVmCommands } from './commands/vm.js';
 import { registerVmOpsCommands } from './commands/vm-ops.js';
+import { registerCatalogueCommands } from './commands/catalogue.js';
+import { registerRequestCommands } from './commands/request.js';
 import { globalDefaults, numberArg } from './context.js';
 import { reportError } from './errors.js';
+import { LOG_FORMAT_ENV, LOG_FORMATS } from '../service/logger.js';
 
 export type RegisterCommands = (program: Command) => void;
 
@@ -38,6 +42,9 @@ export const COMMANDS: readonly RegisterCommands[] = [
   registerAuditCommand,
   registerBenchCommand,
   registerPxeCommands,
+  registerRequestCommands,
+  registerCatalogueCommands,
+  registerConfigCommands,
 ];
 
 export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
@@ -49,6 +56,12 @@ export function buildProgram(env: NodeJS.ProcessEnv = process.env): Command {
     .addOption(new Option('--url <urls>', 'same as --api').hideHelp())
     .addOption(new Option('--token-file <file>', 'file holding the API token (else RRC_TOKEN, RRC_TOKEN_FILE, ./.3rc/admin-token)'))
     .addOption(new Option('--timeout <seconds>', 'give up on the API after this long').default(defaults.timeout).argParser(numberArg))
+    .addOption(new Option('--log-format <format>', `log lines of controller and pxe serve (default: pretty on a terminal, else JSON; env ${LOG_FORMAT_ENV})`).choices(LOG_FORMATS))
+    // The flag sets the variable the logger reads, so a child process (bench) follows it too.
+    .hook('preAction', (cmd) => {
+      const format = cmd.opts<{ logFormat?: string }>().logFormat;
+      if (format) env[LOG_FORMAT_ENV] = format;
+    })
     .showSuggestionAfterError(true)
     // Set before the subcommands exist: commander copies both settings into each of them.
     .exitOverride()

@@ -69,6 +69,16 @@ export function defaultDemoInput(): ConfigFileInput {
     demo: { crashEverySeconds: 45, seed: 1 },
     // A local scraper reads the counters without a token; everything else needs one, as in production.
     api: { metricsOpen: true },
+    // Host on demand (README "Host on demand"): real qemu-img overlays over a base image in
+    // .3rc/on-demand/base/ that the walk-through creates; the lent VM itself is simulated.
+    catalogue: {
+      os: [{ name: 'debian-12', description: 'Debian 12 cloud image (demo: an empty base disk)', kind: 'image', baseImage: '.3rc/on-demand/base/debian-12.qcow2' }],
+      middleware: [
+        { name: 'htcondor', description: 'HTCondor execute node', packages: ['htcondor'], firstBoot: ['systemctl enable --now condor'] },
+        { name: 'cvmfs', description: 'CernVM-FS client', packages: ['cvmfs'], firstBoot: ['cvmfs_config setup'] },
+      ],
+    },
+    onDemand: { storageDir: '.3rc/on-demand' },
     // The simulator never reads these; they show where a real lab's secrets would come from.
     secrets: { 'lab-bmc': { env: 'RRC_LAB_BMC_PASSWORD' }, 'lab-ssh': { env: 'RRC_LAB_SSH_KEY' } },
   };

@@ -11,6 +11,7 @@ import { resolvePolicy, type DeepPartial, type Policy } from '../core/policy.js'
 import { RrcError } from '../errors.js';
 import { defaultDemoInput } from './default-demo.js';
 import { ConfigFileSchema } from './schema.js';
+import type { CatalogueConfig } from '../on-demand/config-schema.js';
 import { DEFAULT_STORE_URL, DEMO_SOURCE, type ControllerConfig, type PxeConfig, type SecretSource } from './types.js';
 
 export interface LoadOptions {
@@ -81,7 +82,15 @@ export function resolveConfig(raw: unknown, source: string, opts: LoadOptions = 
     pxe: cfg.pxe === null ? null : resolvePxePaths(cfg.pxe, base),
     witnesses: { selfCheck: [...cfg.witnesses.selfCheck] },
     log: { level: cfg.log.level },
+    notify: { webhooks: cfg.notify.webhooks.map((w) => ({ ...w, retry: { ...w.retry } })) },
+    catalogue: resolveCataloguePaths(cfg.catalogue, base),
+    onDemand: { ...cfg.onDemand, storageDir: isAbsolute(cfg.onDemand.storageDir) ? cfg.onDemand.storageDir : resolve(base, cfg.onDemand.storageDir) },
   };
+}
+
+/** Base images given relative to the config file's folder. */
+function resolveCataloguePaths(c: CatalogueConfig, base: string): CatalogueConfig {
+  return { ...c, os: c.os.map((o) => (o.kind === 'image' && !isAbsolute(o.baseImage) ? { ...o, baseImage: resolve(base, o.baseImage) } : o)) };
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -4,6 +4,8 @@ import type { HostSpec, VmSpec } from '../core/types.js';
 import type { z } from 'zod';
 import type { ApiAccessConfig } from '../api/schemas/api-access.js';
 import type { PxeConfigSchema } from './schema.js';
+import type { WebhookReceiverConfig } from '../notify/types.js';
+import type { CatalogueConfig, OnDemandConfig } from '../on-demand/config-schema.js';
 
 export type EnvironmentKind = 'sim' | 'real';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -54,6 +56,12 @@ export interface ControllerConfig {
   /** `host:port` addresses the controller checks it reaches every cycle (its self-check). */
   witnesses: { selfCheck: string[] };
   log: { level: LogLevel };
+  /** Webhook receivers (src/notify); none by default. */
+  notify: { webhooks: WebhookReceiverConfig[] };
+  /** Host on demand: the OS images and middleware recipes users may ask for. */
+  catalogue: CatalogueConfig;
+  /** Host on demand: storage, durations, warnings, reserve, quotas (storageDir absolute after loading). */
+  onDemand: OnDemandConfig;
 }
 
 export const DEFAULT_STORE_URL = 'file:./.3rc/3rc.db';

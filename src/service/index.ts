@@ -23,6 +23,11 @@ import { openStore, type Store } from '../store/index.js';
 import { startDemoCrashes } from './demo-crashes.js';
 import { defaultTokenFile, ensureFirstAdminToken } from './first-token.js';
 import { createLogger } from './logger.js';
+import { realImageTools } from '../on-demand/image-tools.js';
+import { RequestService } from '../on-demand/request-service.js';
+import { ControllerMetrics, withProbeTiming } from '../metrics/index.js';
+import { startNotifications, type NotificationPublisher } from '../notify/index.js';
+import { secretResolver } from '../env/real/secrets.js';
 
 export interface RunningService {
   controller: Controller;
@@ -30,6 +35,12 @@ export interface RunningService {
   env: Env;
   /** The simulated rack, when the environment is `sim`. */
   world: World | null;
+  /** Webhook notifications: other services (host on demand) publish through it. */
+  notifier: NotificationPublisher;
+  /** The registry behind /metrics. */
+  metrics: ControllerMetrics;
+  /** Host on demand: requests, their provisioning, warnings and expiry (leader only). */
+  requests: RequestService;
   /** `http://host:port` the API listens on. */
   url: string;
   log: PinoLogger;
@@ -150,6 +161,9 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       const realEnv = env as Env & { close(): Promise<void> };
       cleanups.unshift(() => realEnv.close());
     }
+    // Metrics: every probe timed on the Env's clock; the rest from the controller's events and state.
+    const metrics = new ControllerMetrics();
+    env = withProbeTiming(env, (kind, seconds) => metrics.observeProbe(kind, seconds));
     // Only the lease holder acts; on SQLite (and memory) a second controller refuses to start.
     const leadership = new Leadership({
       store,
@@ -170,6 +184,21 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
         concurrency: config.probes.concurrency,
       },
     });
+    metrics.bindController(controller);
+    controller.onEvent((e) => metrics.observe(e));
+    if (provisioning) metrics.bindBootServices(() => provisioning.boot.stats());
+    // Subscribed before the start, stopped after the controller (cleanups run first to last).
+    const notifications = startNotifications({
+      controller,
+      receivers: config.notify.webhooks,
+      clock,
+      log,
+      resolveSecret: secretResolver(config.secrets),
+      store,
+      stormGuardEveryMs: config.probes.intervalSeconds * 1000,
+      onOutcome: (receiver, outcome) => metrics.countWebhook(receiver, outcome),
+    });
+    cleanups.unshift(() => notifications.stop());
     await controller.start();
     cleanups.unshift(() => controller.stop());
     if (provisioning) {
@@ -185,6 +214,28 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       const stopDemo = startDemoCrashes({ world, controller, clock, log, everySeconds: config.demo.crashEverySeconds, seed: config.demo.seed });
       cleanups.unshift(stopDemo);
     }
+    // Host on demand: swept by the leader only; its writes go through the controller's fenced store.
+    const requests = new RequestService({
+      store: controller.store,
+      controller,
+      hypervisor: env.hypervisor,
+      clock,
+      log,
+      catalogue: config.catalogue,
+      config: config.onDemand,
+      images: realImageTools,
+      isLeader: () => leadership.isLeader,
+    });
+    requests.onEvent((e) => {
+      if (e.type !== 'request-warning') return;
+      notifications.notifier.publish({
+        type: 'request-expiry-warning',
+        at: e.at,
+        data: { request: e.requestId, owner: e.owner, expiresAt: new Date(e.expiresAt).toISOString(), secondsLeft: Math.round((e.expiresAt - e.at) / 1000) },
+      });
+    });
+    requests.start();
+    cleanups.unshift(() => requests.stop());
     const tokenFile = config.api.tokenFile ?? defaultTokenFile(config.store.url);
     await ensureFirstAdminToken(store, tokenFile, clock.now(), log);
     const listenHost = typeof opts.listen === 'object' ? opts.listen.host : parseListen(config.api.listen)?.host;
@@ -193,6 +244,8 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       logger: log,
       access: { ...config.api, allow: { ...config.api.allow, secretRefs: Object.keys(config.secrets) } },
       now: () => clock.now(),
+      metrics,
+      requests,
       ...(listenHost !== undefined ? { listenHost } : {}),
       ...(config.api.tls ? { https: readTls(config.api.tls) } : {}),
     });
@@ -209,6 +262,9 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       store,
       env,
       world,
+      notifier: notifications.notifier,
+      metrics,
+      requests,
       url,
       log,
       async stop() {

@@ -6,9 +6,9 @@
 import { RrcError } from '../errors.js';
 import type { Store, WriteFence } from './types.js';
 
-const FENCED = new Set<PropertyKey>(['upsertAction', 'saveTargetState', 'updateVm']);
+const FENCED = new Set<PropertyKey>(['upsertAction', 'saveTargetState', 'updateVm', 'updateRequest']);
 /** Where the fence goes in each fenced method's arguments. */
-const FENCE_ARG: Record<string, number> = { upsertAction: 1, saveTargetState: 1, updateVm: 2 };
+const FENCE_ARG: Record<string, number> = { upsertAction: 1, saveTargetState: 1, updateVm: 2, updateRequest: 2 };
 
 export function fencedStore(inner: Store, fence: () => WriteFence, onStale: (e: RrcError) => void): Store {
   return new Proxy(inner, {

@@ -26,6 +26,10 @@ import type {
   WriteFence,
 } from './types.js';
 import { checkFence, leaseAfterRequest } from './lease.js';
+import type { RequestEventRecord, RequestFilter, RequestPatch, RequestRecord } from './types.js';
+import { CLOSED_REQUEST_STATES } from './types.js';
+import { conflict as taken, notFound as missing, patchedRequest, requestRecordOf } from './records.js';
+import type { DeadLetterFilter, DeadLetterRecord } from './types.js';
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
 import {
   actionRecordOf,
@@ -73,7 +77,8 @@ export class MemoryStore implements Store {
   private readonly hosts = new Map<string, HostRecord>();
   private readonly macOwner = new Map<string, string>();
   private readonly vms = new Map<string, VmRecord>();
-  private readonly targetStates = new Map<TargetId, TargetStateRecord>();
+  /** The snapshot kept as its JSON text: one stringify per transition, parsed only when read (a restart). */
+  private readonly targetStates = new Map<TargetId, Omit<TargetStateRecord, 'snapshot'> & { snapshotJson: string }>();
   private readonly incidents = new Map<string, IncidentRecord>();
   private readonly events = new Map<string, IncidentEventRecord[]>();
   private readonly actions = new Map<string, ActionRecord>();
@@ -204,13 +209,13 @@ export class MemoryStore implements Store {
   async saveTargetState(rec: TargetStateRecord, fence?: WriteFence): Promise<void> {
     this.checkFence(fence, `state of ${rec.targetId}`);
     const { targetId, phase, rung, maintenance, snapshot, updatedAt } = rec;
-    this.targetStates.set(targetId, { targetId, phase, rung: rung ?? null, maintenance, snapshot: json(snapshot ?? null), updatedAt });
+    this.targetStates.set(targetId, { targetId, phase, rung: rung ?? null, maintenance, snapshotJson: JSON.stringify(snapshot ?? null), updatedAt });
   }
 
   async listTargetStates(): Promise<TargetStateRecord[]> {
     return [...this.targetStates.values()]
       .sort((a, b) => cmp(a.targetId, b.targetId))
-      .map((r) => ({ ...r, snapshot: json(r.snapshot) }));
+      .map(({ snapshotJson, ...r }) => ({ ...r, snapshot: JSON.parse(snapshotJson) as unknown }));
   }
 
   async deleteTargetState(targetId: TargetId): Promise<void> {
@@ -357,6 +362,66 @@ export class MemoryStore implements Store {
 
   private checkFence(fence: WriteFence | undefined, what: string): void {
     if (fence) checkFence(fence, this.leases.get(fence.name)?.epoch ?? null, what);
+  }
+
+  // ---- webhook dead letters (src/notify/) --------------------------------------------------
+
+  private readonly deadLetters: DeadLetterRecord[] = [];
+
+  async addDeadLetter(rec: DeadLetterRecord): Promise<void> {
+    this.deadLetters.push({ ...rec });
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
+    const list = this.deadLetters
+      .map((r, i) => ({ r, i }))
+      .filter(({ r }) => filter.receiver === undefined || r.receiver === filter.receiver)
+      .sort((a, b) => b.r.failedAt - a.r.failedAt || b.i - a.i)
+      .map(({ r }) => ({ ...r }));
+    return filter.limit !== undefined ? list.slice(0, filter.limit) : list;
+  }
+
+  // ---- host-on-demand requests (src/on-demand/) ---------------------------------------------
+
+  private readonly requests = new Map<string, RequestRecord>();
+  private readonly requestEvents = new Map<string, RequestEventRecord[]>();
+
+  async createRequest(rec: RequestRecord): Promise<void> {
+    if (this.requests.has(rec.id)) throw taken.requestExists(rec.id);
+    this.requests.set(rec.id, requestRecordOf(rec));
+    this.requestEvents.set(rec.id, []);
+  }
+
+  async updateRequest(id: string, patch: RequestPatch, fence?: WriteFence): Promise<RequestRecord> {
+    this.checkFence(fence, `request ${id}`);
+    const current = this.requests.get(id);
+    if (!current) throw missing.request(id);
+    const next = patchedRequest(current, json(patch), this.now());
+    this.requests.set(id, next);
+    return requestRecordOf(next);
+  }
+
+  async getRequest(id: string): Promise<RequestRecord | null> {
+    const r = this.requests.get(id);
+    return r ? requestRecordOf(r) : null;
+  }
+
+  async listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
+    return [...this.requests.values()]
+      .filter((r) => filter.owner === undefined || r.owner === filter.owner)
+      .filter((r) => filter.open === undefined || filter.open !== CLOSED_REQUEST_STATES.includes(r.state))
+      .sort((a, b) => a.createdAt - b.createdAt || cmp(a.id, b.id))
+      .map(requestRecordOf);
+  }
+
+  async addRequestEvent(ev: RequestEventRecord): Promise<void> {
+    const list = this.requestEvents.get(ev.requestId);
+    if (!list) throw missing.request(ev.requestId);
+    list.push(json(ev));
+  }
+
+  async listRequestEvents(requestId: string): Promise<RequestEventRecord[]> {
+    return (this.requestEvents.get(requestId) ?? []).map((e) => json(e));
   }
 
   async ping(): Promise<void> {}

@@ -5,7 +5,7 @@
 import type { HostOperationalState, HostRole, HostSpec, HostWatchdog, TargetId, VmSpec } from '../core/types.js';
 import type { Prisma } from './generated/sqlite/client.js';
 import { fromJson, hostRecordOf, toJson, vmRecordOf } from './records.js';
-import type { ActionRecord, ApiTokenRecord, AuditRecord, HostRecord, IncidentRecord, VmRecord } from './types.js';
+import type { ActionRecord, ApiTokenRecord, AuditRecord, HostRecord, IncidentRecord, RequestRecord, VmRecord } from './types.js';
 
 type HostRow = Prisma.HostGetPayload<{ include: { macs: true } }>;
 type VmRow = Prisma.VmGetPayload<object>;
@@ -13,6 +13,7 @@ type IncidentRow = Prisma.IncidentGetPayload<object>;
 type ActionRow = Prisma.ActionGetPayload<object>;
 type AuditRow = Prisma.AuditEntryGetPayload<object>;
 type ApiTokenRow = Prisma.ApiTokenGetPayload<object>;
+type RequestRow = Prisma.RequestGetPayload<object>;
 
 export const ms = (d: Date) => d.getTime();
 export const msOrNull = (d: Date | null) => (d === null ? null : d.getTime());
@@ -162,4 +163,71 @@ export function auditFromRow(r: AuditRow): AuditRecord {
 
 export function tokenFromRow(r: ApiTokenRow): ApiTokenRecord {
   return { name: r.name, role: r.role as ApiTokenRecord['role'], hash: r.hash, createdAt: ms(r.createdAt), createdBy: r.createdBy };
+}
+
+export function requestFromRow(r: RequestRow): RequestRecord {
+  return {
+    id: r.id,
+    owner: r.owner,
+    state: r.state as RequestRecord['state'],
+    kind: r.kind as RequestRecord['kind'],
+    cores: r.cores,
+    ramGb: r.ramGb,
+    diskGb: r.diskGb,
+    os: r.os,
+    middleware: fromJson<string[]>(r.middleware) ?? [],
+    sshKeys: fromJson<string[]>(r.sshKeys) ?? [],
+    durationMs: Number(r.durationMs),
+    queue: r.queue,
+    host: r.host,
+    vmName: r.vmName,
+    vmUuid: r.vmUuid,
+    overlayPath: r.overlayPath,
+    seedPath: r.seedPath,
+    address: r.address,
+    createdAt: ms(r.createdAt),
+    placedAt: msOrNull(r.placedAt),
+    readyAt: msOrNull(r.readyAt),
+    expiresAt: msOrNull(r.expiresAt),
+    endedAt: msOrNull(r.endedAt),
+    warned: fromJson<number[]>(r.warned) ?? [],
+    steps: fromJson<string[]>(r.steps) ?? [],
+    endReason: r.endReason as RequestRecord['endReason'],
+    erasedHow: r.erasedHow,
+    error: r.error,
+    updatedAt: ms(r.updatedAt),
+  };
+}
+
+/** Every column but the id and createdAt (which never change). */
+export function requestColumns(r: RequestRecord) {
+  return {
+    owner: r.owner,
+    state: r.state,
+    kind: r.kind,
+    cores: r.cores,
+    ramGb: r.ramGb,
+    diskGb: r.diskGb,
+    os: r.os,
+    middleware: toJson(r.middleware),
+    sshKeys: toJson(r.sshKeys),
+    durationMs: BigInt(r.durationMs),
+    queue: r.queue,
+    host: r.host,
+    vmName: r.vmName,
+    vmUuid: r.vmUuid,
+    overlayPath: r.overlayPath,
+    seedPath: r.seedPath,
+    address: r.address,
+    placedAt: dateOrNull(r.placedAt),
+    readyAt: dateOrNull(r.readyAt),
+    expiresAt: dateOrNull(r.expiresAt),
+    endedAt: dateOrNull(r.endedAt),
+    warned: toJson(r.warned),
+    steps: toJson(r.steps),
+    endReason: r.endReason,
+    erasedHow: r.erasedHow,
+    error: r.error,
+    updatedAt: date(r.updatedAt),
+  };
 }

@@ -59,6 +59,10 @@ import type {
   VmRecord,
   WriteFence,
 } from './types.js';
+import type { DeadLetterFilter, DeadLetterRecord } from './types.js';
+import type { RequestEventRecord, RequestFilter, RequestPatch, RequestRecord } from './types.js';
+import { requestColumns, requestFromRow } from './prisma-rows.js';
+import { notFound as missing, conflict as taken, patchedRequest, requestRecordOf } from './records.js';
 import * as lease from './prisma-lease.js';
 import { checkFenceInTx } from './prisma-lease.js';
 
@@ -507,6 +511,96 @@ export class PrismaStore implements Store {
 
   getLease(name: string): Promise<LeaseRecord | null> {
     return this.guard(`reading lease ${name}`, () => lease.readLease(this.db, name));
+  }
+
+  // ---- webhook dead letters (src/notify/) --------------------------------------------------
+
+  addDeadLetter(rec: DeadLetterRecord): Promise<void> {
+    return this.guard(`writing a dead letter for ${rec.receiver}`, async () => {
+      await this.db.webhookDeadLetter.create({ data: { ...rec, failedAt: date(rec.failedAt) } });
+    });
+  }
+
+  listDeadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterRecord[]> {
+    return this.guard('reading dead letters', async () => {
+      const rows = await this.db.webhookDeadLetter.findMany({
+        where: filter.receiver !== undefined ? { receiver: filter.receiver } : {},
+        orderBy: [{ failedAt: 'desc' }, { id: 'desc' }],
+        ...(filter.limit !== undefined ? { take: filter.limit } : {}),
+      });
+      return rows.map(({ id: _id, failedAt, ...r }) => ({ ...r, failedAt: ms(failedAt) }));
+    });
+  }
+
+  // ---- host-on-demand requests (src/on-demand/) ---------------------------------------------
+
+  createRequest(rec: RequestRecord): Promise<void> {
+    const r = requestRecordOf(rec);
+    return this.guard(`creating request ${r.id}`, async () => {
+      try {
+        await this.db.request.create({ data: { id: r.id, ...requestColumns(r), createdAt: date(r.createdAt) } });
+      } catch (e) {
+        if (prismaCode(e) === 'P2002') throw taken.requestExists(r.id);
+        throw e;
+      }
+    });
+  }
+
+  updateRequest(id: string, patch: RequestPatch, fence?: WriteFence): Promise<RequestRecord> {
+    return this.tx(`updating request ${id}`, async (tx) => {
+      if (fence) await checkFenceInTx(tx, this.provider, fence, `request ${id}`);
+      const row = await tx.request.findUnique({ where: { id } });
+      if (!row) throw missing.request(id);
+      const next = patchedRequest(requestFromRow(row), patch, this.now());
+      await tx.request.update({ where: { id }, data: requestColumns(next) });
+      return next;
+    });
+  }
+
+  getRequest(id: string): Promise<RequestRecord | null> {
+    return this.guard(`reading request ${id}`, async () => {
+      const row = await this.db.request.findUnique({ where: { id } });
+      return row ? requestFromRow(row) : null;
+    });
+  }
+
+  listRequests(filter: RequestFilter = {}): Promise<RequestRecord[]> {
+    return this.guard('listing requests', async () => {
+      const closed = ['erased', 'released', 'failed'];
+      const rows = await this.db.request.findMany({
+        where: {
+          ...(filter.owner !== undefined ? { owner: filter.owner } : {}),
+          ...(filter.open !== undefined ? { state: filter.open ? { notIn: closed } : { in: closed } } : {}),
+        },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      return rows.map(requestFromRow);
+    });
+  }
+
+  addRequestEvent(ev: RequestEventRecord): Promise<void> {
+    return this.guard(`adding an event to request ${ev.requestId}`, async () => {
+      try {
+        await this.db.requestEvent.create({
+          data: { requestId: ev.requestId, at: date(ev.at), kind: ev.kind, message: ev.message, data: ev.data === undefined ? null : toJson(ev.data) },
+        });
+      } catch (e) {
+        if (prismaCode(e) === 'P2003') throw missing.request(ev.requestId);
+        throw e;
+      }
+    });
+  }
+
+  listRequestEvents(requestId: string): Promise<RequestEventRecord[]> {
+    return this.guard(`reading the timeline of request ${requestId}`, async () => {
+      const rows = await this.db.requestEvent.findMany({ where: { requestId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+      return rows.map((e) => {
+        const ev: RequestEventRecord = { requestId: e.requestId, at: ms(e.at), kind: e.kind, message: e.message };
+        const data = fromJson<Record<string, unknown>>(e.data);
+        if (data !== null) ev.data = data;
+        return ev;
+      });
+    });
   }
 
   ping(): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { RrcError } from '../errors.js';
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
-import type { ActionRecord, AuditFilter, AuditRecord, HostPatch, HostRecord, IncidentRecord, VmPatch, VmRecord } from './types.js';
+import type { ActionRecord, AuditFilter, AuditRecord, HostPatch, HostRecord, IncidentRecord, RequestPatch, RequestRecord, VmPatch, VmRecord } from './types.js';
 
 /** Options accepted by every implementation. */
 export interface StoreOptions {
@@ -39,6 +39,7 @@ export const conflict = {
   uuidTaken: (uuid: string, owner: string) =>
     new RrcError('RRC_ERR_CONFLICT', `UUID ${uuid} already belongs to VM ${owner}`),
   incidentExists: (id: string) => new RrcError('RRC_ERR_CONFLICT', `incident ${id} already exists`),
+  requestExists: (id: string) => new RrcError('RRC_ERR_CONFLICT', `request ${id} already exists`),
   hostInUse: (name: string, vms: { name: string; homeHost: string; currentHost: string }[]) => {
     const list = vms
       .map((v) => {
@@ -58,6 +59,7 @@ export const notFound = {
   incident: (id: string) => new RrcError('RRC_ERR_NOT_FOUND', `incident ${id}`),
   vmHost: (which: 'home' | 'current', name: string) => new RrcError('RRC_ERR_NOT_FOUND', `${which} host ${name}`),
   apiToken: (name: string) => new RrcError('RRC_ERR_NOT_FOUND', `token ${name}`),
+  request: (id: string) => new RrcError('RRC_ERR_NOT_FOUND', `request ${id}`),
 };
 
 export const tokenConflict = (name: string) => new RrcError('RRC_ERR_CONFLICT', `token ${name} already exists`);
@@ -235,3 +237,45 @@ export const INCIDENT_PATCH_FIELDS = [
   'recoverySeconds',
   'note',
 ] as const;
+
+/** A request record holding exactly the contract's fields, lists copied. */
+export function requestRecordOf(r: RequestRecord): RequestRecord {
+  return {
+    id: r.id,
+    owner: r.owner,
+    state: r.state,
+    kind: r.kind,
+    cores: r.cores,
+    ramGb: r.ramGb,
+    diskGb: r.diskGb,
+    os: r.os,
+    middleware: [...r.middleware],
+    sshKeys: [...r.sshKeys],
+    durationMs: r.durationMs,
+    queue: r.queue,
+    host: r.host ?? null,
+    vmName: r.vmName ?? null,
+    vmUuid: r.vmUuid ?? null,
+    overlayPath: r.overlayPath ?? null,
+    seedPath: r.seedPath ?? null,
+    address: r.address ?? null,
+    createdAt: r.createdAt,
+    placedAt: r.placedAt ?? null,
+    readyAt: r.readyAt ?? null,
+    expiresAt: r.expiresAt ?? null,
+    endedAt: r.endedAt ?? null,
+    warned: [...r.warned],
+    steps: [...r.steps],
+    endReason: r.endReason ?? null,
+    erasedHow: r.erasedHow ?? null,
+    error: r.error ?? null,
+    updatedAt: r.updatedAt,
+  };
+}
+
+/** The request after a patch (`undefined` leaves a field alone, `null` clears it). */
+export function patchedRequest(current: RequestRecord, patch: RequestPatch, now: number): RequestRecord {
+  const next = { ...current } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(patch)) if (v !== undefined) next[k] = v;
+  return requestRecordOf({ ...(next as unknown as RequestRecord), updatedAt: now });
+}

@@ -173,6 +173,92 @@ export interface WriteFence {
   epoch: number;
 }
 
+/** Host-on-demand request states (src/on-demand/lifecycle.ts holds the allowed transitions). */
+export const REQUEST_STATES = ['queued', 'placing', 'provisioning', 'ready', 'expiring', 'erased', 'released', 'failed'] as const;
+export type RequestState = (typeof REQUEST_STATES)[number];
+/** States a request no longer leaves. */
+export const CLOSED_REQUEST_STATES: readonly RequestState[] = ['erased', 'released', 'failed'];
+
+/** A host-on-demand request: what was asked, where it runs, its expiry and the steps already done. */
+export interface RequestRecord {
+  /** `r-` and 8 hex digits. */
+  id: string;
+  owner: string;
+  state: RequestState;
+  kind: 'vm' | 'physical';
+  cores: number;
+  ramGb: number;
+  diskGb: number;
+  os: string;
+  middleware: string[];
+  sshKeys: string[];
+  /** The time asked for (--for), counted from the placement. */
+  durationMs: number;
+  /** Wait in the queue when there is no room, instead of being refused. */
+  queue: boolean;
+  /** Where it was placed (the lent VM's home; it may move with a recovery: the inventory says where it runs). */
+  host: string | null;
+  vmName: string | null;
+  vmUuid: string | null;
+  overlayPath: string | null;
+  seedPath: string | null;
+  address: string | null;
+  createdAt: number;
+  placedAt: number | null;
+  readyAt: number | null;
+  expiresAt: number | null;
+  endedAt: number | null;
+  /** Warning offsets (ms before the end) already given for the current expiry. */
+  warned: number[];
+  /** Steps done (provisioning: overlay, seed, domain, inventory; ending: maintenance, domain-removed, ...). */
+  steps: string[];
+  /** Why it ends or ended: expired | released | failed (set when the ending starts). */
+  endReason: 'expired' | 'released' | 'failed' | null;
+  /** How the overlay was erased: overwrite | discard | absent. */
+  erasedHow: string | null;
+  error: string | null;
+  updatedAt: number;
+}
+
+export type RequestPatch = Partial<Omit<RequestRecord, 'id' | 'createdAt' | 'updatedAt'>>;
+
+export interface RequestEventRecord {
+  requestId: string;
+  at: number;
+  /** state | step | warning | placement | queue | error | operator */
+  kind: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export interface RequestFilter {
+  owner?: string;
+  /** true: not closed; false: closed. */
+  open?: boolean;
+}
+
+// ---- webhook dead letters (src/notify/) ----------------------------------------------------
+
+/** A webhook notification given up: retries exhausted or dropped from its receiver's full queue. */
+export interface DeadLetterRecord {
+  receiver: string;
+  url: string;
+  notificationId: string;
+  /** The notification type (incident-opened, ...). */
+  type: string;
+  sequence: number;
+  /** The JSON body as it was (or would have been) signed and sent. */
+  payload: string;
+  attempts: number;
+  lastError: string;
+  failedAt: number;
+}
+
+export interface DeadLetterFilter {
+  receiver?: string;
+  limit?: number;
+}
+
 export interface Store {
   readonly provider: 'sqlite' | 'postgresql' | 'memory';
 
@@ -235,6 +321,23 @@ export interface Store {
   /** Ends our lease now (step-down); the epoch stays. No-op when it is not ours. */
   releaseLease(name: string, holder: string, epoch: number, now: number): Promise<void>;
   getLease(name: string): Promise<LeaseRecord | null>;
+
+  /** Host-on-demand requests (src/on-demand). Throws RRC_ERR_CONFLICT on a duplicate id. */
+  createRequest(rec: RequestRecord): Promise<void>;
+  /** With a fence: RRC_ERR_STALE_EPOCH when the lease has moved on. Throws RRC_ERR_NOT_FOUND. */
+  updateRequest(id: string, patch: RequestPatch, fence?: WriteFence): Promise<RequestRecord>;
+  getRequest(id: string): Promise<RequestRecord | null>;
+  /** Oldest first (createdAt, then id): the queue's order. */
+  listRequests(filter?: RequestFilter): Promise<RequestRecord[]>;
+  /** Throws RRC_ERR_NOT_FOUND for an unknown request. */
+  addRequestEvent(ev: RequestEventRecord): Promise<void>;
+  /** Oldest first. */
+  listRequestEvents(requestId: string): Promise<RequestEventRecord[]>;
+
+  // ---- webhook dead letters (src/notify/) --------------------------------------------------
+  addDeadLetter(rec: DeadLetterRecord): Promise<void>;
+  /** Newest first. */
+  listDeadLetters(filter?: DeadLetterFilter): Promise<DeadLetterRecord[]>;
 
   /** The cheapest round trip to the database (the controller's self-check); throws when it cannot. */
   ping(): Promise<void>;

@@ -24,6 +24,11 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'GET /incidents/:id': 'viewer',
   'GET /actions': 'viewer',
   'GET /audit': 'viewer',
+  // The dashboard page and its assets hold no data; the snapshot and the event stream need a token.
+  'GET /': 'public',
+  'GET /dashboard/:file': 'public',
+  'GET /api/v1/dashboard': 'viewer',
+  'GET /api/v1/events': 'viewer',
   'POST /targets/:target/maintenance': 'operator',
   'POST /targets/:target/release': 'operator',
   'POST /targets/:target/rung': 'operator',
@@ -42,6 +47,14 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'GET /tokens': 'admin',
   'POST /tokens': 'admin',
   'DELETE /tokens/:name': 'admin',
+  // Host on demand: any token may ask; owners see and change only their own requests, admins all
+  // (the request service checks ownership: src/on-demand/request-service.ts).
+  'GET /api/v1/catalogue': 'viewer',
+  'GET /api/v1/requests': 'viewer',
+  'GET /api/v1/requests/:id': 'viewer',
+  'POST /api/v1/requests': 'viewer',
+  'POST /api/v1/requests/:id/extend': 'viewer',
+  'POST /api/v1/requests/:id/release': 'viewer',
 };
 
 export function routeKey(method: string, url: string): string {

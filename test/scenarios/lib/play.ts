@@ -13,6 +13,7 @@ import { KillSwitch } from '../../chaos/lib/kill-switch.js';
 import { mortalEnv, restartController, type ControllerProcess } from './controller-restart.js';
 import { failingStore, type FailingStore } from './failing-store.js';
 import type { Scenario } from './scenario-spec.js';
+import { startLending } from './lending.js';
 import { parseScript, scriptLength, type OperatorCommand, type ScriptStep } from './script.js';
 
 export interface PlayResult {
@@ -121,8 +122,10 @@ export async function playScenario(s: Scenario): Promise<PlayResult> {
   };
   live.watch(rack.controller);
   const pending: Array<Promise<void>> = [];
+  let lending: Awaited<ReturnType<typeof startLending>> = null;
   try {
     await rack.start();
+    lending = await startLending(rack, () => live.proc.controller, s, start, lines);
     scheduleScript(rack, live, steps, start, lines, pending, failing);
     // rack.step, on whichever controller is live at each second.
     for (let sec = 0; sec < s.world.runSeconds; sec++) {
@@ -133,8 +136,10 @@ export async function playScenario(s: Scenario): Promise<PlayResult> {
     await Promise.all(pending);
     await live.proc.controller.idle();
     lines.push(...endState(rack, live.proc.controller, s, (rack.clock.now() - start) / 1000));
+    if (lending) lines.push(...(await lending.endLines((rack.clock.now() - start) / 1000)));
     checker.checkIncidents(await rack.store.listIncidents(), rack.clock.now());
   } finally {
+    await lending?.stop();
     await live.proc.controller.stop();
   }
   return { lines, violations: checker.violations() };

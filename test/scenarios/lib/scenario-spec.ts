@@ -29,6 +29,8 @@ export interface VmEntry {
   cores?: number;
   priority?: number;
   service?: ServiceKind;
+  /** Host on demand: the VM is a lent machine of `owner`, placed at the start for `forSeconds` (lib/lending.ts). */
+  lent?: { owner: string; forSeconds: number };
 }
 
 export interface WorldFile {
@@ -58,7 +60,7 @@ export interface Scenario {
 
 const WORLD_KEYS = new Set(['hosts', 'vms', 'runSeconds', 'seed', 'policy', 'world', 'simEnv']);
 const HOST_KEYS = new Set(['name', 'role', 'ramGb', 'cores', 'watchdog']);
-const VM_KEYS = new Set(['name', 'host', 'ramGb', 'cores', 'priority', 'service']);
+const VM_KEYS = new Set(['name', 'host', 'ramGb', 'cores', 'priority', 'service', 'lent']);
 
 function refuseUnknown(where: string, value: object, allowed: Set<string>): void {
   for (const key of Object.keys(value)) {
@@ -120,6 +122,9 @@ export function parseWorldFile(where: string, raw: unknown): WorldFile {
   w.vms.forEach((v, i) => {
     refuseUnknown(`${where}: vms[${i}]`, v, VM_KEYS);
     if (!hostNames.has(v.host)) throw new Error(`${where}: vms[${i}] (${v.name}) is on unknown host "${v.host}"`);
+    if (v.lent !== undefined && !(typeof v.lent.owner === 'string' && Number.isInteger(v.lent.forSeconds) && v.lent.forSeconds > 0)) {
+      throw new Error(`${where}: vms[${i}].lent must be { owner, forSeconds } with a positive whole number of seconds`);
+    }
     if (v.service !== undefined && !['restartable', 'check', 'none'].includes(v.service)) {
       throw new Error(`${where}: vms[${i}].service must be restartable, check or none`);
     }
