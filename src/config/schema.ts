@@ -12,6 +12,8 @@ import { VmSpecSchema } from '../api/schemas/vm.js';
 import { DEFAULT_MAX_TRANSFERS } from '../drivers/pxe/tftp-server.js';
 import { parseWitnessAddress } from '../env/real/witness.js';
 import { parseStoreUrl } from '../store/url.js';
+import { NotifyConfigSchema } from '../notify/config-schema.js';
+import { CatalogueSchema, OnDemandConfigSchema } from '../on-demand/config-schema.js';
 import { DEFAULT_LISTEN, LOG_LEVELS } from './types.js';
 
 const positive = z.number().positive();
@@ -50,6 +52,7 @@ export const PolicyInputSchema = z.strictObject({
           share: z.number().gt(0).max(1).optional(),
           minTargets: z.int().min(1).optional(),
           windowSeconds: positive.optional(),
+          partialReleaseSeconds: positive.optional(),
         })
         .optional(),
       maxConcurrent: z
@@ -230,6 +233,11 @@ export const ConfigFileSchema = z
       .record(z.string().regex(SECRET_REF_RE, { error: 'invalid secret name' }), SecretSourceSchema)
       .default({}),
     log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).prefault({}),
+    // Webhook receivers of incident and storm-guard notifications (src/notify); secrets by reference.
+    notify: NotifyConfigSchema,
+    // Host on demand (src/on-demand): what can be asked for, and the rules of lending.
+    catalogue: CatalogueSchema.prefault({}),
+    onDemand: OnDemandConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const err = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
@@ -284,6 +292,9 @@ export const ConfigFileSchema = z
       });
       if (h.bmc && !(h.bmc.secretRef in cfg.secrets)) err(['inventory', 'hosts', i, 'bmc', 'secretRef'], `secret "${h.bmc.secretRef}" is not declared under secrets`);
       if (h.ssh?.keyRef && !(h.ssh.keyRef in cfg.secrets)) err(['inventory', 'hosts', i, 'ssh', 'keyRef'], `secret "${h.ssh.keyRef}" is not declared under secrets`);
+    });
+    cfg.notify.webhooks.forEach((w, i) => {
+      if (!(w.secretRef in cfg.secrets)) err(['notify', 'webhooks', i, 'secretRef'], `secret "${w.secretRef}" is not declared under secrets`);
     });
 
     const vmAt = new Map<string, number>();

@@ -31,6 +31,14 @@ export interface StormGuardPolicy {
   /** ...and at least this many hosts. */
   minTargets: number;
   windowSeconds: number;
+  /**
+   * A cliff that leaves most hosts healthy (the controller plainly reaches the rest of the rack)
+   * while the self-check passes holds destructive actions this long, then lets the evidence gate
+   * and the concurrency limits judge each host (a partial outage is recovered at a limited rate,
+   * as Kubernetes does in a partial disruption). A cliff of half the hosts or more, or a failing
+   * self-check, holds until it ends or a person acts.
+   */
+  partialReleaseSeconds: number;
 }
 
 /** Limits on destructive actions running at the same time, whatever the evidence. */
@@ -111,7 +119,7 @@ export const DEFAULT_POLICY: Policy = {
   hostRebootCommand: 'systemctl reboot',
   safety: {
     peerWitnesses: 3,
-    stormGuard: { share: 0.3, minTargets: 3, windowSeconds: 120 },
+    stormGuard: { share: 0.3, minTargets: 3, windowSeconds: 120, partialReleaseSeconds: 180 },
     maxConcurrent: { fence: 2, powerCycle: 2, reinstall: 2 },
     holdRecheckSeconds: 30,
     holdToPersonSeconds: 1800,

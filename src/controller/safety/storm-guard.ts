@@ -2,7 +2,10 @@
  * The storm guard: while the controller's own vantage point fails its self-check, or while a
  * "cliff" of hosts that were healthy turned bad within a short window, the likelier cause is on
  * the controller's side (its network, a switch): destructive actions are held. It stays on while
- * the hosts of the cliff are still bad, so a long cut does not release it after the window.
+ * the hosts of the cliff are still bad, so a long cut does not release it after the window; but a
+ * partial cliff (most hosts still healthy, self-check passing) is released after
+ * `partialReleaseSeconds`: the controller plainly sees the rest of the rack, and each host is then
+ * judged by the evidence gate (peers that cannot reach it either) at the concurrency limits' rate.
  * Turning on and off is logged once each, at warn.
  */
 import type { StormGuardPolicy } from '../../core/policy.js';
@@ -21,7 +24,10 @@ export interface GuardState {
 export class StormGuard {
   /** Host -> when it turned bad (a host that was healthy and is not anymore). */
   private readonly badSince = new Map<string, number>();
-  private cliff: { hosts: Set<string>; spanMs: number } | null = null;
+  private cliff: { hosts: Set<string>; spanMs: number; seenAt: number } | null = null;
+  /** Latest observation: its time and how many hosts answered healthy. */
+  private now = 0;
+  private healthyHosts = 0;
   private selfCheck: SelfCheck = { ok: true, failed: [] };
   private announced: string | null = null;
   /** Hosts in the rack when the cliff was seen (the reason's denominator). */
@@ -39,6 +45,8 @@ export class StormGuard {
       else if (!this.badSince.has(h.name)) this.badSince.set(h.name, now);
     }
     for (const name of this.badSince.keys()) if (!hosts.some((h) => h.name === name)) this.badSince.delete(name);
+    this.now = now;
+    this.healthyHosts = hosts.reduce((n, h) => n + (h.healthy ? 1 : 0), 0);
     this.updateCliff(hosts.length, now);
     this.announce();
   }
@@ -67,23 +75,35 @@ export class StormGuard {
     const recent = [...this.badSince.entries()].filter(([, t]) => now - t <= windowMs);
     if (recent.length === 0 || recent.length < this.threshold(total)) return;
     const times = recent.map(([, t]) => t);
-    this.cliff = { hosts: new Set(recent.map(([h]) => h)), spanMs: Math.max(...times) - Math.min(...times) };
+    this.cliff = { hosts: new Set(recent.map(([h]) => h)), spanMs: Math.max(...times) - Math.min(...times), seenAt: now };
     this.total = total;
   }
 
   private reason(): string | null {
     if (!this.selfCheck.ok) return `self-check failed: ${this.selfCheck.failed.join(', ') || 'unknown'}`;
-    if (this.cliff) {
+    if (this.cliff && !this.partialCliffReleased()) {
       return `storm guard: ${this.cliff.hosts.size} of ${this.total} hosts turned bad within ${Math.round(this.cliff.spanMs / 1000)} s`;
     }
     return null;
+  }
+
+  /** A cliff that left most hosts healthy, held long enough (the self-check is checked first). */
+  private partialCliffReleased(): boolean {
+    if (!this.cliff) return false;
+    const majorityHealthy = this.healthyHosts * 2 > this.total;
+    return majorityHealthy && this.now - this.cliff.seenAt >= this.policy.partialReleaseSeconds * 1000;
   }
 
   private announce(): void {
     const reason = this.reason();
     if (reason === this.announced) return;
     if (reason !== null && this.announced === null) this.log.warn({ alert: true, guard: 'on', reason }, `destructive actions held: ${reason}`);
-    else if (reason === null) this.log.warn({ guard: 'off', was: this.announced }, 'destructive actions allowed again');
+    else if (reason === null && this.partialCliffReleased()) {
+      this.log.warn(
+        { guard: 'off', was: this.announced, released: 'partial cliff' },
+        `destructive actions allowed again after ${this.policy.partialReleaseSeconds} s: most hosts answer, each bad one is judged by the evidence gate`,
+      );
+    } else if (reason === null) this.log.warn({ guard: 'off', was: this.announced }, 'destructive actions allowed again');
     this.announced = reason;
   }
 }

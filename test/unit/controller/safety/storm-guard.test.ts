@@ -1,14 +1,15 @@
 /**
  * The storm guard: a cliff of hosts that were healthy turning bad within the window, or a failing
  * self-check, turns it on (one alert); it stays on while the cliff's hosts are still bad, past the
- * window; it turns off (one line) once fewer than the threshold remain bad.
+ * window; it turns off (one line) once fewer than the threshold remain bad, or, for a partial cliff
+ * (most hosts healthy), after partialReleaseSeconds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { StormGuard } from '../../../../src/controller/safety/index.js';
 import { fakeLog } from './fakes.js';
 
-const POLICY = { share: 0.3, minTargets: 3, windowSeconds: 120 };
+const POLICY = { share: 0.3, minTargets: 3, windowSeconds: 120, partialReleaseSeconds: 180 };
 const TEN = Array.from({ length: 10 }, (_, i) => `hv${i + 1}`);
 
 function verdicts(bad: readonly string[]) {
@@ -49,21 +50,33 @@ test('failures spread over more than the window are no cliff', () => {
   assert.equal(guard.state().on, false, 'hv1 turned bad 200 s before hv3: independent failures');
 });
 
-test('a long cut keeps it on past the window; it turns off once fewer than the threshold are still bad', () => {
+test('a cut of half the rack keeps it on past the window and the release time; off once fewer than the threshold are bad', () => {
+  const log = fakeLog();
+  const guard = new StormGuard(POLICY, log);
+  const cut = ['hv1', 'hv2', 'hv3', 'hv4', 'hv5'];
+  guard.observeHosts(verdicts(cut), 0);
+  for (let t = 5_000; t <= 600_000; t += 5_000) guard.observeHosts(verdicts(cut), t);
+  assert.equal(guard.state().on, true, 'ten minutes later, the same five of ten are still bad: no majority answers');
+  assert.equal(guard.state().reason, 'storm guard: 5 of 10 hosts turned bad within 0 s');
+  guard.observeHosts(verdicts(['hv1', 'hv2']), 605_000);
+  assert.equal(guard.state().on, false);
+  assert.deepEqual(log.warnings.map((w) => w.obj.guard), ['on', 'off']);
+  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv6']), 610_000);
+  assert.equal(guard.state().on, false, 'hv1 and hv2 turned bad long ago: hv6 alone is no new cliff');
+});
+
+test('a partial cliff (most hosts still healthy, self-check passing) is released after partialReleaseSeconds', () => {
   const log = fakeLog();
   const guard = new StormGuard(POLICY, log);
   const cut = ['hv1', 'hv2', 'hv3', 'hv4'];
-  guard.observeHosts(verdicts(cut), 0);
-  for (let t = 5_000; t <= 600_000; t += 5_000) guard.observeHosts(verdicts(cut), t);
-  assert.equal(guard.state().on, true, 'ten minutes later, the same four are still bad');
-  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv3']), 605_000);
-  assert.equal(guard.state().on, true, 'three still bad');
-  assert.equal(guard.state().reason, 'storm guard: 3 of 10 hosts turned bad within 0 s');
-  guard.observeHosts(verdicts(['hv1', 'hv2']), 610_000);
-  assert.equal(guard.state().on, false);
+  for (let t = 0; t < 180_000; t += 5_000) guard.observeHosts(verdicts(cut), t);
+  assert.equal(guard.state().on, true, 'held while younger than the release time');
+  guard.observeHosts(verdicts(cut), 180_000);
+  assert.equal(guard.state().on, false, 'six of ten answer: each bad host goes to the evidence gate');
   assert.deepEqual(log.warnings.map((w) => w.obj.guard), ['on', 'off']);
-  guard.observeHosts(verdicts(['hv1', 'hv2', 'hv5']), 615_000);
-  assert.equal(guard.state().on, false, 'hv1 and hv2 turned bad long ago: hv5 alone is no new cliff');
+  assert.equal(log.warnings[1]!.obj.released, 'partial cliff');
+  guard.observeSelfCheck({ ok: false, failed: ['10.0.0.1:53'] });
+  assert.equal(guard.state().on, true, 'a failing self-check holds whatever the time');
 });
 
 test('a failing self-check turns it on whatever the hosts say, and wins over a cliff in the reason', () => {
