@@ -69,8 +69,8 @@ const SOURCES: Record<TimingName, Omit<CalibrationEntry, 'constant' | 'value'>> 
   vmShutdownSeconds: { kind: 'estimate', source: 'guest ACPI shutdown' },
   hypervisorRestartSeconds: { kind: 'estimate', source: '`systemctl restart libvirtd` until it accepts connections (the real lab restarts it in about 1 s)' },
   serviceRestartSeconds: { kind: 'estimate', source: 'a service\'s restart command until its port answers' },
-  dhcpSeconds: { kind: 'estimate', source: 'DHCP exchange including the NIC link coming up', labStep: 'qemu-pxe-to-install-script' },
-  tftpSeconds: { kind: 'estimate', source: 'network boot program over TFTP (bench/pxe measures our TFTP server)', labStep: 'qemu-pxe-to-install-script' },
+  dhcpSeconds: { kind: 'estimate', source: 'DHCP exchange including the NIC link coming up', labStep: 'qemu-pxe-to-dhcp-ack' },
+  tftpSeconds: { kind: 'estimate', source: 'network boot program over TFTP (bench/pxe measures our TFTP server)', labStep: 'qemu-uefi-pxe-tftp-ipxe-efi' },
   httpSeconds: { kind: 'estimate', source: 'kernel + initrd over HTTP: about 100 MB on a 1 Gb/s management network plus unpacking' },
   kickstartSeconds: { kind: 'estimate', source: 'installer start until it has fetched its kickstart' },
   installSeconds: {
@@ -86,6 +86,15 @@ export function calibrationTable(): CalibrationEntry[] {
     value: show(DEFAULT_TIMINGS[name]),
     ...SOURCES[name],
   }));
+  const mean = (d: Distribution) => (d.dist === 'constant' ? d.value : d.dist === 'uniform' ? (d.min + d.max) / 2 : d.mean);
+  const pxe = (['dhcpSeconds', 'tftpSeconds', 'httpSeconds', 'kickstartSeconds'] as const).reduce((n, k) => n + mean(DEFAULT_TIMINGS[k]), 0);
+  rows.push({
+    constant: 'sim PXE phases dhcp + tftp + http + kickstart',
+    value: `${pxe} s (sum of means)`,
+    kind: 'estimate',
+    source: 'the four PXE timings above, from power-on self test done to the installer holding its kickstart',
+    labStep: 'qemu-pxe-to-install-script',
+  });
   rows.push({
     constant: 'sim latency bmcLatencySeconds',
     value: `${DEFAULT_LATENCY.bmcLatencySeconds} s`,
