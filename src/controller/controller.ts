@@ -254,13 +254,9 @@ export class Controller implements ControllerApi {
    */
   private tickWaitingTargets(): void {
     const at = this.env.clock.now();
-    // Name lists sorted once per inventory change (not a sort of every target per cycle).
-    const targets = [
-      ...this.index.sortedHostNames().map((name) => this.runtimes.of('host', name)),
-      ...this.index.sortedVmNames().map((name) => this.runtimes.of('vm', name)),
-    ];
-    for (const rt of targets) {
-      if (rt === undefined || (rt.phase !== 'recovering' && rt.phase !== 'holding')) continue;
+    // Only the targets recovering or holding, kept on phase changes (not a scan of every target per cycle).
+    for (const rt of this.runtimes.waitingTargets()) {
+      if (rt.removed || (rt.phase !== 'recovering' && rt.phase !== 'holding')) continue;
       // Only when a deadline is due: a TICK that cannot change anything costs a send per cycle.
       const ctx = rt.actor.getSnapshot().context;
       const due = rt.phase === 'holding' ? ctx.holdUntil : ctx.actingDeadline;

@@ -99,6 +99,8 @@ export class TargetRuntimes {
   private readonly vmIds = new Map<string, TargetId>();
   /** Failed tries to record an action's start, per action id (bounded: then the machine is told). */
   private readonly startWriteTries = new Map<string, number>();
+  /** Runtimes recovering or holding, kept on every phase change (waitingTargets). */
+  private readonly waiting = new Set<TargetRuntime>();
 
   constructor(private readonly deps: TargetRuntimeDeps) {}
 
@@ -174,6 +176,7 @@ export class TargetRuntimes {
     rt.phase = phaseOf(actor.getSnapshot().value);
     rt.persistedKey = snapshot ? persistKey(rt) : '';
     this.byId.set(id, rt);
+    this.trackWaiting(rt);
     return rt;
   }
 
@@ -183,6 +186,20 @@ export class TargetRuntimes {
     rt.removed = true;
     rt.actor.stop();
     this.byId.delete(id);
+    this.waiting.delete(rt);
+  }
+
+  /**
+   * Targets recovering or holding (their deadline needs a clock tick), hosts first, then by name:
+   * the order a scan of every target gave, without a scan of every target each probe cycle.
+   */
+  waitingTargets(): TargetRuntime[] {
+    return [...this.waiting].sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.kind === 'host' ? -1 : 1));
+  }
+
+  private trackWaiting(rt: TargetRuntime): void {
+    if (rt.phase === 'recovering' || rt.phase === 'holding') this.waiting.add(rt);
+    else this.waiting.delete(rt);
   }
 
   /**
@@ -224,6 +241,7 @@ export class TargetRuntimes {
     const from = rt.phase;
     const to = phaseOf(rt.actor.getSnapshot().value);
     rt.phase = to;
+    if (from !== to) this.trackWaiting(rt);
     const emitted = rt.outbox.splice(0);
     const ctx = rt.actor.getSnapshot().context;
     for (const e of emitted) events.notify({ type: 'emitted', targetId: rt.id, event: e });
