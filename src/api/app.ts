@@ -16,6 +16,7 @@ import { installErrorHandlers } from './error-handler.js';
 import { audit } from './plugins/audit.js';
 import { auth, requireRouteRule } from './plugins/auth.js';
 import { leaderOnly } from './plugins/leader-only.js';
+import { apiUrlOf } from '../controller/pair-view.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { defaultApiAccess } from './schemas/api-access.js';
@@ -87,7 +88,7 @@ export function buildApp(deps: ApiDeps): ApiApp {
   });
   void app.register(audit, { store: controller.store, now });
   // A standby answers reads and points writes at the leader.
-  void app.register(leaderOnly, { controller });
+  void app.register(leaderOnly, { controller, leaderUrlOf: (holder) => apiUrlOf(controller.store, holder) });
 
   // Registered before the routes: swagger collects them through the onRoute hook.
   void app.register(swagger, {

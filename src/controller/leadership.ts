@@ -46,7 +46,8 @@ export class Leadership {
   readonly holder: string;
   readonly rank: number;
   private readonly leaseMs: number;
-  private readonly renewEveryMs: number;
+  /** The leader's renewal period: the heartbeat (heartbeat.ts) beats at the same pace. */
+  readonly renewEveryMs: number;
   private readonly pollEveryMs: number;
   private leading = false;
   private running = false;

@@ -30,6 +30,7 @@ import type { RequestEventRecord, RequestFilter, RequestPatch, RequestRecord } f
 import { CLOSED_REQUEST_STATES } from './types.js';
 import { conflict as taken, notFound as missing, patchedRequest, requestRecordOf } from './records.js';
 import type { DeadLetterFilter, DeadLetterRecord } from './types.js';
+import type { HeartbeatRecord } from './types.js';
 import type { HostOperationalState, HostSpec, VmSpec } from '../core/types.js';
 import {
   actionRecordOf,
@@ -379,6 +380,33 @@ export class MemoryStore implements Store {
       .sort((a, b) => b.r.failedAt - a.r.failedAt || b.i - a.i)
       .map(({ r }) => ({ ...r }));
     return filter.limit !== undefined ? list.slice(0, filter.limit) : list;
+  }
+
+  // ---- controller heartbeats (src/controller/heartbeat.ts) -----------------------------------
+
+  /** By `cluster` NUL `controller`. */
+  private readonly heartbeats = new Map<string, HeartbeatRecord>();
+
+  async recordHeartbeat(rec: HeartbeatRecord): Promise<void> {
+    this.heartbeats.set(`${rec.cluster}\0${rec.controller}`, { ...rec });
+  }
+
+  async listHeartbeats(cluster: string): Promise<HeartbeatRecord[]> {
+    return [...this.heartbeats.values()]
+      .filter((r) => r.cluster === cluster)
+      .sort((a, b) => (a.controller < b.controller ? -1 : a.controller > b.controller ? 1 : 0))
+      .map((r) => ({ ...r }));
+  }
+
+  async pruneHeartbeats(cluster: string, before: number): Promise<number> {
+    let count = 0;
+    for (const [key, r] of this.heartbeats) {
+      if (r.cluster === cluster && r.lastSeenAt < before) {
+        this.heartbeats.delete(key);
+        count++;
+      }
+    }
+    return count;
   }
 
   // ---- host-on-demand requests (src/on-demand/) ---------------------------------------------

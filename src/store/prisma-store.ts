@@ -65,6 +65,8 @@ import { requestColumns, requestFromRow } from './prisma-rows.js';
 import { notFound as missing, conflict as taken, patchedRequest, requestRecordOf } from './records.js';
 import * as lease from './prisma-lease.js';
 import { checkFenceInTx } from './prisma-lease.js';
+import * as heartbeat from './prisma-heartbeat.js';
+import type { HeartbeatRecord } from './types.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -530,6 +532,20 @@ export class PrismaStore implements Store {
       });
       return rows.map(({ id: _id, failedAt, ...r }) => ({ ...r, failedAt: ms(failedAt) }));
     });
+  }
+
+  // ---- controller heartbeats (prisma-heartbeat.ts) -------------------------------------------
+
+  recordHeartbeat(rec: HeartbeatRecord): Promise<void> {
+    return this.guard(`writing the heartbeat of ${rec.controller}`, () => heartbeat.recordHeartbeat(this.db, rec));
+  }
+
+  listHeartbeats(cluster: string): Promise<HeartbeatRecord[]> {
+    return this.guard(`reading the heartbeats of ${cluster}`, () => heartbeat.listHeartbeats(this.db, cluster));
+  }
+
+  pruneHeartbeats(cluster: string, before: number): Promise<number> {
+    return this.guard(`pruning the heartbeats of ${cluster}`, () => heartbeat.pruneHeartbeats(this.db, cluster, before));
   }
 
   // ---- host-on-demand requests (src/on-demand/) ---------------------------------------------

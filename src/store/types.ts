@@ -259,6 +259,24 @@ export interface DeadLetterFilter {
   limit?: number;
 }
 
+// ---- controller heartbeats (src/controller/heartbeat.ts) -----------------------------------
+
+/** One controller of the pair as it last reported itself; the lease says who really leads. */
+export interface HeartbeatRecord {
+  /** The lease name (one per cluster). */
+  cluster: string;
+  /** The controller's id (its lease holder name). */
+  controller: string;
+  rank: number;
+  /** What the controller believed when it wrote the row. */
+  role: 'leader' | 'standby';
+  /** Its API address (`http://host:port`), null while it does not listen. */
+  apiUrl: string | null;
+  lastSeenAt: number;
+  /** The lease epoch it last saw (null: none yet). */
+  epochSeen: number | null;
+}
+
 export interface Store {
   readonly provider: 'sqlite' | 'postgresql' | 'memory';
 
@@ -338,6 +356,14 @@ export interface Store {
   addDeadLetter(rec: DeadLetterRecord): Promise<void>;
   /** Newest first. */
   listDeadLetters(filter?: DeadLetterFilter): Promise<DeadLetterRecord[]>;
+
+  // ---- controller heartbeats (src/controller/heartbeat.ts) --------------------------------
+  /** Insert or replace the row of (cluster, controller). Not fenced: standbys write theirs too. */
+  recordHeartbeat(rec: HeartbeatRecord): Promise<void>;
+  /** The cluster's rows, by controller id. */
+  listHeartbeats(cluster: string): Promise<HeartbeatRecord[]>;
+  /** Deletes the cluster's rows last seen before `before`; returns how many. */
+  pruneHeartbeats(cluster: string, before: number): Promise<number>;
 
   /** The cheapest round trip to the database (the controller's self-check); throws when it cannot. */
   ping(): Promise<void>;

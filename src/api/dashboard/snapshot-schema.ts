@@ -51,6 +51,20 @@ export const DashboardSchema = z.object({
   controller: HealthOutSchema.pick({ leader: true, epoch: true, holder: true, env: true, store: true, startedAt: true, safetyGuard: true, destructiveInFlight: true, openIncidents: true, probeCycles: true }).extend({
     /** The shared lease row: who leads, until when, at which rank (null: single controller without a lease yet). */
     lease: z.object({ holder: z.string(), epoch: z.int(), expiresAt: isoTimeSchema, rank: z.int() }).nullable(),
+    /** The leader's API address from its heartbeat row (src/controller/heartbeat.ts), if known. */
+    leaderUrl: z.string().nullable(),
+    /** Every other controller with a heartbeat row; fresh: seen within 3 lease renewal periods. */
+    standbys: z.array(
+      z.object({
+        id: z.string(),
+        rank: z.int(),
+        role: z.enum(['leader', 'standby']),
+        apiUrl: z.string().nullable(),
+        lastSeenAt: isoTimeSchema,
+        epochSeen: z.int().nullable(),
+        fresh: z.boolean(),
+      }),
+    ),
   }),
   rungs: z.array(z.object({ number: z.int(), name: z.string(), kinds: z.array(z.enum(['host', 'vm'])), destructive: z.boolean(), summary: z.string() })),
   targets: z.array(DashboardTargetSchema),

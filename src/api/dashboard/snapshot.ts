@@ -10,6 +10,7 @@ import type { Principal } from '../plugins/auth.js';
 import { toIso } from '../schemas/common.js';
 import { healthOut, incidentOut, statusOut } from '../serialize.js';
 import { nextStepOf, type ContextView } from './next-step.js';
+import { pairView } from '../../controller/pair-view.js';
 import type { DashboardIncident, DashboardOut, DashboardTarget, TimelineEntry } from './snapshot-schema.js';
 
 /** Resolved incidents shown (and plotted); a page, not the history: `3rc incidents` has the rest. */
@@ -64,7 +65,7 @@ export function timelineOf(d: IncidentDetail): TimelineEntry[] {
 
 export async function buildDashboard(controller: ControllerApi, principal: Principal): Promise<DashboardOut> {
   const store: Store = controller.store;
-  const [health, hosts, vms, states, open, recent, lease] = await Promise.all([
+  const [health, hosts, vms, states, open, recent, lease, heartbeats] = await Promise.all([
     controller.health(),
     store.listHosts(),
     store.listVms(),
@@ -72,6 +73,7 @@ export async function buildDashboard(controller: ControllerApi, principal: Princ
     store.listIncidents({ open: true, limit: 100 }),
     store.listIncidents({ open: false, limit: RECENT_INCIDENTS }),
     store.getLease(LEASE_NAME),
+    store.listHeartbeats(LEASE_NAME),
   ]);
   const contexts = new Map(states.map((s) => [s.targetId, contextOf(s.snapshot)]));
   const roles = new Map(hosts.map((h) => [h.name, h.role]));
@@ -107,6 +109,7 @@ export async function buildDashboard(controller: ControllerApi, principal: Princ
     });
 
   const h = healthOut(health);
+  const pair = pairView(lease, heartbeats, health.now);
   return {
     generatedAt: h.now,
     principal,
@@ -122,6 +125,8 @@ export async function buildDashboard(controller: ControllerApi, principal: Princ
       openIncidents: h.openIncidents,
       probeCycles: h.probeCycles,
       lease: lease ? { holder: lease.holder, epoch: lease.epoch, expiresAt: toIso(lease.expiresAt), rank: lease.rank } : null,
+      leaderUrl: pair.leaderUrl,
+      standbys: pair.standbys.map(({ controller: id, lastSeenAt, ...m }) => ({ id, ...m, lastSeenAt: toIso(lastSeenAt) })),
     },
     rungs: RUNG_TABLE.map((r) => ({ number: r.number, name: r.name, kinds: [...r.kinds], destructive: r.destructive, summary: r.summary })),
     targets,

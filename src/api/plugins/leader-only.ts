@@ -18,8 +18,8 @@ const ANY_CONTROLLER = new Set(['POST /controller/step-down']);
 
 export interface LeaderOnlyOptions {
   controller: Pick<ControllerApi, 'health'>;
-  /** The API URL of a controller by its holder id, when the deployment knows it. */
-  leaderUrlOf?: (holder: string) => string | undefined;
+  /** The API URL of a controller by its holder id, when the deployment knows it (its heartbeat row). */
+  leaderUrlOf?: (holder: string) => string | undefined | Promise<string | undefined>;
 }
 
 export interface NotLeaderBody {
@@ -36,7 +36,8 @@ async function leaderOnlyPlugin(app: FastifyInstance, opts: LeaderOnlyOptions): 
     if (ANY_CONTROLLER.has(routeKey(req.method, req.routeOptions.url))) return;
     const { leader, holder } = await opts.controller.health();
     if (leader) return;
-    const leaderUrl = holder === null ? undefined : opts.leaderUrlOf?.(holder);
+    // The refusal stands without a URL when the lookup fails: the client still learns who leads.
+    const leaderUrl = holder === null ? undefined : await Promise.resolve(opts.leaderUrlOf?.(holder)).catch(() => undefined);
     const body: NotLeaderBody = {
       error: NOT_LEADER,
       message: holder === null ? 'this controller does not lead and no leader is known yet: retry shortly' : `this controller does not lead: send writes to ${holder}${leaderUrl ? ` (${leaderUrl})` : ''}`,

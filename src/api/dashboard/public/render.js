@@ -5,6 +5,16 @@ import { clock, h, liveTime, phaseBadge, replaceChildren } from './dom.js';
 
 const byId = (id) => document.getElementById(id);
 
+/** Each other controller from its heartbeat row: live (seen within 3 renewals) or stale, with when. */
+function standbyList(standbys) {
+  if (standbys.length === 0) return h('span', { class: 'muted' }, 'none seen');
+  return h('ul', { class: 'standbys' }, ...standbys.map((m) => h('li', { 'data-standby': m.id, 'data-fresh': String(m.fresh) },
+    `${m.id} (rank ${m.rank}) `,
+    h('strong', {}, m.fresh ? 'live' : 'stale'),
+    ', last seen ', liveTime(m.lastSeenAt, 'since'), ' ago',
+    m.apiUrl ? ` at ${m.apiUrl}` : '')));
+}
+
 export function renderPair(s) {
   const c = s.controller;
   const lease = c.lease;
@@ -13,7 +23,8 @@ export function renderPair(s) {
     ['Leader', c.holder ?? lease?.holder ?? 'none known'],
     ['Epoch', c.epoch ?? lease?.epoch ?? '–'],
     ['Lease', lease ? h('span', {}, `held by ${lease.holder} (rank ${lease.rank}), expires `, liveTime(lease.expiresAt, 'until')) : 'no lease row (single controller)'],
-    ['Standbys', c.leader ? 'any controller on this database not holding the lease; the first to see it expire takes over' : `this one, following ${c.holder ?? 'the leader'}`],
+    ['Leader API', c.leaderUrl ?? 'not known'],
+    ['Standbys', standbyList(c.standbys ?? [])],
     ['Destructive in flight', `fence ${c.destructiveInFlight.fence}, power cycle ${c.destructiveInFlight.powerCycle}, reinstall ${c.destructiveInFlight.reinstall}`],
     ['Probe cycles', c.probeCycles],
     ['Up since', clock(c.startedAt)],
