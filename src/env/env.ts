@@ -99,21 +99,32 @@ export interface ReinstallMilestone {
   detail?: string;
 }
 
+/**
+ * What to install instead of the hypervisor (a host lent out by host on demand, `--physical`).
+ * Absent: the default template, the host comes back as a hypervisor (the reinstall rung).
+ */
+export interface InstallProfile {
+  /** Kickstart template name: `kickstart/<template>.ks.tpl`. */
+  template: string;
+  /** The rendered first-boot `%post` section (owner, keys, middleware); '' for none. */
+  firstBoot: string;
+}
+
+export interface ReinstallOptions extends CallOptions {
+  deadlineMs: number;
+  onMilestone: (m: ReinstallMilestone) => void;
+  profile?: InstallProfile;
+}
+
 export interface Provisioner {
   /** Reinstall `host` from scratch over PXE; resolves when the install-complete callback arrived. */
-  reinstall(
-    host: HostSpec,
-    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void } & CallOptions,
-  ): Promise<void>;
+  reinstall(host: HostSpec, opts: ReinstallOptions): Promise<void>;
   /**
    * A reinstall an earlier controller process started (restart, issue 9): no boot-device or power
    * command, only the wait for the milestones still to come and the install-complete callback.
    * Absent: the provisioner cannot take over a reinstall it did not start.
    */
-  resume?(
-    host: HostSpec,
-    opts: { deadlineMs: number; onMilestone: (m: ReinstallMilestone) => void } & CallOptions,
-  ): Promise<void>;
+  resume?(host: HostSpec, opts: ReinstallOptions): Promise<void>;
 }
 
 /**

@@ -41,6 +41,8 @@ export async function capacityView(deps: {
   const { store, controller, hypervisor, clock } = deps;
   const [hosts, vms, requests] = await Promise.all([store.listHosts(), store.listVms(), store.listRequests({ open: true })]);
   const allocated = allocations(hosts, vms, requests);
+  // A host lent out whole (--physical) neither receives VMs nor counts as room for recovery.
+  const lentTo = new Map(requests.filter((r) => r.kind === 'physical' && r.host !== null && holdsCapacity(r.state)).map((r) => [r.host as string, r.id]));
   return Promise.all(
     hosts.map(async (h): Promise<PlacementHost> => {
       const status = controller.targetStatus(targetId('host', h.name));
@@ -52,9 +54,10 @@ export async function capacityView(deps: {
       } catch (e) {
         infoError = e instanceof Error ? e.message : String(e);
       }
-      const healthy = info !== null && phase === 'healthy' && h.state === 'active';
+      const lent = lentTo.get(h.name);
+      const healthy = lent === undefined && info !== null && phase === 'healthy' && h.state === 'active';
       const whyNot =
-        info === null ? `hypervisor: ${infoError}` : phase !== 'healthy' ? phase : h.state !== 'active' ? h.state : h.role !== 'primary' ? 'spare (kept for recovery)' : undefined;
+        lent !== undefined ? `lent out whole (request ${lent})` : info === null ? `hypervisor: ${infoError}` : phase !== 'healthy' ? phase : h.state !== 'active' ? h.state : h.role !== 'primary' ? 'spare (kept for recovery)' : undefined;
       const total: Resources = info
         ? { cores: info.cores, ramGb: info.memoryMb / 1024, diskGb: h.capacity.diskTb * 1024 }
         : { cores: 0, ramGb: 0, diskGb: 0 };
@@ -71,7 +74,7 @@ export function allocations(hosts: readonly HostRecord[], vms: readonly VmRecord
   const inInventory = new Set(vms.map((v) => v.name));
   for (const v of vms) out.set(v.currentHost, add(out.get(v.currentHost) ?? zero(), v.resources));
   for (const r of requests) {
-    if (r.host === null || !holdsCapacity(r.state) || (r.vmName !== null && inInventory.has(r.vmName))) continue;
+    if (r.kind === 'physical' || r.host === null || !holdsCapacity(r.state) || (r.vmName !== null && inInventory.has(r.vmName))) continue;
     out.set(r.host, add(out.get(r.host) ?? zero(), { cores: r.cores, ramGb: r.ramGb, diskGb: r.diskGb }));
   }
   return out;

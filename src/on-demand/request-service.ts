@@ -15,6 +15,9 @@ import { advanceEnding } from './ending.js';
 import { isClosed } from './lifecycle.js';
 import { placeMachine, type Resources } from './placement.js';
 import { advanceProvisioning, overlayPathOf } from './provisioning.js';
+import { advancePhysicalEnding, advancePhysicalProvisioning, type PhysicalDeps } from './physical-lending.js';
+import { choosePhysicalHost } from './physical-placement.js';
+import { PhysicalReinstalls } from './physical-reinstalls.js';
 import { quotaRefusal, usageOf } from './quotas.js';
 import { RequestBook } from './request-book.js';
 import { RequestEvents, type RequestListener } from './request-events.js';
@@ -43,6 +46,8 @@ export class RequestService {
   private readonly store: Store;
   private readonly book: RequestBook;
   private readonly events: RequestEvents;
+  /** Reinstalls of lent hosts (--physical) running in the background of this service. */
+  private readonly reinstalls = new PhysicalReinstalls();
   private chain: Promise<unknown> = Promise.resolve();
   private timer: unknown = null;
   private running = false;
@@ -72,6 +77,7 @@ export class RequestService {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.reinstalls.detach();
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer);
     this.timer = null;
     await this.chain.catch(() => undefined);
@@ -95,7 +101,7 @@ export class RequestService {
     return this.serial(async () => {
       if (!this.deps.isLeader()) return;
       const open = await this.store.listRequests({ open: true });
-      for (const r of open.filter((x) => x.state === 'expiring')) await this.guarded(r, () => advanceEnding(this.deps, this.book, r));
+      for (const r of open.filter((x) => x.state === 'expiring')) await this.guarded(r, () => this.ending(r));
       await this.placeQueued();
       for (const id of open.filter((x) => x.state !== 'expiring' && x.state !== 'queued').map((x) => x.id)) {
         const r = await this.store.getRequest(id);
@@ -108,7 +114,10 @@ export class RequestService {
     const now = this.book.now();
     if (r.expiresAt !== null && now >= r.expiresAt) return this.endNow(r, 'expired', `its time (${formatDurationMs(r.durationMs)}) is over`);
     let cur = r;
-    if (cur.state === 'placing' || cur.state === 'provisioning') cur = await advanceProvisioning(this.deps, this.book, cur);
+    if (cur.state === 'placing' || cur.state === 'provisioning') {
+      cur = cur.kind === 'physical' ? await advancePhysicalProvisioning(this.physicalDeps(), this.book, cur) : await advanceProvisioning(this.deps, this.book, cur);
+      if (cur.state === 'expiring') return this.ending(cur);
+    }
     if (cur.state === 'ready' || cur.state === 'provisioning') cur = await this.warn(cur);
     return cur;
   }
@@ -143,7 +152,15 @@ export class RequestService {
   }
 
   private endNow(r: RequestRecord, reason: 'expired' | 'released' | 'failed', why: string, extra: Partial<RequestRecord> = {}): Promise<RequestRecord> {
-    return this.book.transition(r, 'expiring', why, { endReason: reason, ...extra }).then((x) => advanceEnding(this.deps, this.book, x));
+    return this.book.transition(r, 'expiring', why, { endReason: reason, ...extra }).then((x) => this.ending(x));
+  }
+
+  private ending(r: RequestRecord): Promise<RequestRecord> {
+    return r.kind === 'physical' ? advancePhysicalEnding(this.physicalDeps(), this.book, r) : advanceEnding(this.deps, this.book, r);
+  }
+
+  private physicalDeps(): PhysicalDeps {
+    return { ...this.deps, reinstalls: this.reinstalls };
   }
 
   private async warn(r: RequestRecord): Promise<RequestRecord> {
@@ -186,6 +203,18 @@ export class RequestService {
     };
   }
 
+  /** A spare beyond the reserve, never queued: a lent host is refused at once when none is free. */
+  private async placePhysical(ask: Resources): Promise<{ ok: true; host: string; reason: string }> {
+    const choice = choosePhysicalHost(await this.store.listHosts(), await this.capacity(), ask, this.deps.config.reserve);
+    if (!choice.ok) throw new RrcError('RRC_ERR_NO_CAPACITY', choice.reason);
+    return choice;
+  }
+
+  private physicalPatch(host: string, durationMs: number): Partial<RequestRecord> {
+    const now = this.book.now();
+    return { host, placedAt: now, expiresAt: now + durationMs };
+  }
+
   // ---- the front door -------------------------------------------------------------------------
 
   create(input: RequestCreate, who: Requester): Promise<RequestRecord> {
@@ -196,8 +225,11 @@ export class RequestService {
       const os = findOs(this.deps.catalogue, input.os);
       const middleware = middlewareList(input.middleware);
       findMiddleware(this.deps.catalogue, middleware);
-      if (input.physical) throw new RrcError('RRC_ERR_VALIDATION', '--physical (a whole host over PXE) is not available yet: ask for a VM');
-      if (os.kind !== 'image') throw new RrcError('RRC_ERR_VALIDATION', `OS ${os.name} installs from scratch over PXE: only --physical can take it; VM images: ${this.deps.catalogue.os.filter((o) => o.kind === 'image').map((o) => o.name).join(', ') || '(none)'}`);
+      if (input.physical && os.kind !== 'install') {
+        throw new RrcError('RRC_ERR_VALIDATION', `OS ${os.name} is a disk image for VMs: --physical installs over PXE; install OSes: ${this.deps.catalogue.os.filter((o) => o.kind === 'install').map((o) => o.name).join(', ') || '(none)'}`);
+      }
+      if (input.physical && !this.deps.provisioner) throw new RrcError('RRC_ERR_VALIDATION', '--physical needs the PXE boot services (provisioning) configured in this controller');
+      if (!input.physical && os.kind !== 'image') throw new RrcError('RRC_ERR_VALIDATION', `OS ${os.name} installs from scratch over PXE: only --physical can take it; VM images: ${this.deps.catalogue.os.filter((o) => o.kind === 'image').map((o) => o.name).join(', ') || '(none)'}`);
       const max = this.deps.config.maxDuration;
       if (input.for > max) throw new RrcError('RRC_ERR_VALIDATION', `--for ${formatDurationMs(input.for)} is longer than the longest allowed (onDemand.maxDuration ${formatDurationMs(max)})`);
       const ask: Resources = { cores: input.cores, ramGb: input.ram, diskGb: input.disk };
@@ -205,9 +237,11 @@ export class RequestService {
       const mine = await this.store.listRequests({ owner, open: true });
       const refusal = quotaRefusal(owner, quota, usageOf(mine.map((m) => ({ cores: m.cores, ramGb: m.ramGb, diskGb: m.diskGb }))), ask);
       if (refusal) throw new RrcError('RRC_ERR_QUOTA', refusal);
-      const queuedAhead = (await this.store.listRequests({ open: true })).some((x) => x.state === 'queued');
+      const queuedAhead = !input.physical && (await this.store.listRequests({ open: true })).some((x) => x.state === 'queued');
       // Behind a queue, even a request that would fit waits its turn (first in, first out).
-      const placement = queuedAhead ? null : placeMachine(await this.capacity(), ask, this.deps.config.reserve);
+      const placement = input.physical
+        ? await this.placePhysical(ask)
+        : queuedAhead ? null : placeMachine(await this.capacity(), ask, this.deps.config.reserve);
       if (placement && !placement.ok && !input.queue) throw new RrcError('RRC_ERR_NO_CAPACITY', `${placement.reason} (ask with --queue to wait for room)`);
       if (!placement && !input.queue) throw new RrcError('RRC_ERR_NO_CAPACITY', 'other requests wait for room before this one (ask with --queue to wait in line)');
       const now = this.book.now();
@@ -216,7 +250,7 @@ export class RequestService {
         id,
         owner,
         state: 'queued',
-        kind: 'vm',
+        kind: input.physical ? 'physical' : 'vm',
         cores: ask.cores,
         ramGb: ask.ramGb,
         diskGb: ask.diskGb,
@@ -248,7 +282,8 @@ export class RequestService {
       await this.book.event(rec, 'created', `asked by ${who.name} for ${owner}: ${asked}`);
       this.deps.log.info({ request: id, owner }, `request ${id} of ${owner}: ${asked}`);
       if (placement?.ok) {
-        const placed = await this.book.transition(rec, 'placing', `${placement.host}: ${placement.reason}`, this.placedPatch(id, placement.host, input.for));
+        const patch = input.physical ? this.physicalPatch(placement.host, input.for) : this.placedPatch(id, placement.host, input.for);
+        const placed = await this.book.transition(rec, 'placing', `${placement.host}: ${placement.reason}`, patch);
         this.kick();
         return placed;
       }

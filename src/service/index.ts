@@ -14,6 +14,7 @@ import type { BootServices } from '../drivers/pxe/index.js';
 import type { PxeProvisioner } from '../drivers/pxe/provisioner.js';
 import { createController, type Controller } from '../controller/index.js';
 import { Leadership } from '../controller/leadership.js';
+import { ControllerHeartbeat } from '../controller/heartbeat.js';
 import type { Clock, Env, Logger } from '../env/env.js';
 import { realClock } from '../env/real/clock.js';
 import type { World } from '../env/sim/index.js';
@@ -201,6 +202,10 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
     cleanups.unshift(() => notifications.stop());
     await controller.start();
     cleanups.unshift(() => controller.stop());
+    // Leader and standbys alike: the dashboard lists the pair from these rows (pair-view.ts).
+    const heartbeat = new ControllerHeartbeat({ store, clock, log, leadership });
+    await heartbeat.start();
+    cleanups.unshift(() => heartbeat.stop());
     if (provisioning) {
       const { boot, provisioner } = provisioning;
       // Hosts added or removed through the API reach the boot services, netboot off by default.
@@ -224,6 +229,9 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       catalogue: config.catalogue,
       config: config.onDemand,
       images: realImageTools,
+      // --physical: the sim rack's provisioner, or the real one when the PXE boot services run.
+      ...(world || provisioning ? { provisioner: env.provisioner } : {}),
+      physicalReinstallMs: config.policy.rungs.reinstall.timeoutSeconds * 1000,
       isLeader: () => leadership.isLeader,
     });
     requests.onEvent((e) => {
@@ -255,6 +263,7 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
       const where = typeof opts.listen === 'object' ? opts.listen : listenAddress(config.api.listen);
       url = await app.listen({ host: where.host, port: where.port });
       log.info({ url, env: env.name, store: store.provider }, `3RC controller listening on ${url}`);
+      await heartbeat.setApiUrl(url);
     }
     let stopped = false;
     return {

@@ -13,7 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import type { Clock, Logger } from '../../env/env.js';
+import type { Clock, InstallProfile, Logger } from '../../env/env.js';
 import { parseEd25519KeyLine, type KnownHostsStore } from '../known-hosts.js';
 import { ipxeVars, kickstartVars, sshNamesOf, type BootHost, type BootHostTable, type RenderContext } from './boot-hosts.js';
 import { isMac, normalizeMac } from './dhcp-codec.js';
@@ -36,6 +36,8 @@ export interface HttpBootDeps {
   /** Real path of the folder served under /files. */
   filesRoot: string;
   isNetbootEnabled(mac: string): boolean;
+  /** A host lent out (`--physical`): its template and first-boot section instead of the hypervisor's. */
+  installProfile?(host: string): InstallProfile | undefined;
   /** The callback arrived with a valid token: turn netboot off, resolve the reinstall. */
   onInstallComplete(host: BootHost): void;
   milestone(host: string, name: HttpMilestone, detail: string): void;
@@ -111,10 +113,12 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
       return reply.code(403).type('text/plain; charset=utf-8').send(`# 3RC: kickstart refused: ${REFUSAL_TEXT[grant.refused]}\n`);
     }
     const callbackUrl = `${d.render.baseUrl}/callback/${host.name}?token=${grant.token}`;
-    const template = host.install?.template ?? d.render.install.template;
+    const profile = d.installProfile?.(host.name);
+    const template = profile?.template ?? host.install?.template ?? d.render.install.template;
     try {
       const vars = kickstartVars(host, grant.lease.mac, d.render, callbackUrl);
-      const body = await render(join(d.kickstartTemplates, `${template}.ks.tpl`), vars, 'kickstart');
+      const rendered = await render(join(d.kickstartTemplates, `${template}.ks.tpl`), vars, 'kickstart');
+      const body = profile?.firstBoot ? withFirstBoot(rendered, profile.firstBoot, callbackUrl) : rendered;
       stats.kickstarts++;
       d.milestone(host.name, 'kickstart', `template ${template}`);
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-store').send(body);
@@ -219,4 +223,17 @@ export async function buildBootHttp(deps: HttpBootDeps, stats: HttpStats = newHt
   const app = Fastify({ logger: false, trustProxy: false, bodyLimit: 4096, maxParamLength: 256 });
   await app.register(bootHttpPlugin, { ...deps, stats });
   return app;
+}
+
+/**
+ * The first-boot `%post` section (kickstart-first-boot.ts, already quoted) goes before the %post
+ * that calls back, so "install complete" means the owner's key and middleware are in place;
+ * a template without a callback section gets it at the end.
+ */
+export function withFirstBoot(kickstart: string, firstBoot: string, callbackUrl: string): string {
+  const section = firstBoot.endsWith('\n') ? firstBoot : `${firstBoot}\n`;
+  const at = kickstart.indexOf(callbackUrl);
+  const start = at < 0 ? -1 : kickstart.lastIndexOf('\n%post', at);
+  if (start < 0) return `${kickstart.endsWith('\n') ? kickstart : `${kickstart}\n`}${section}`;
+  return `${kickstart.slice(0, start + 1)}${section}${kickstart.slice(start + 1)}`;
 }

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import type { Clock, Logger } from '../../env/env.js';
+import type { Clock, InstallProfile, Logger } from '../../env/env.js';
 import { errorText, RrcError } from '../../errors.js';
 import type { BootFileNames } from './boot-select.js';
 import { BootHostTable, DEFAULT_INSTALL, type BootHost, type InstallSpec } from './boot-hosts.js';
@@ -91,6 +91,8 @@ export interface BootServices {
   /** A fresh one-time callback token for `host` (embedded in its next kickstart). */
   issueToken(host: string): string;
   setHosts(hosts: readonly BootHost[]): void;
+  /** The next kickstart of `host` renders `profile.template` with its first-boot section; null: the hypervisor one. */
+  setInstallProfile(host: string, profile: InstallProfile | null): void;
   stats(): { dhcp: DhcpStats; tftp: TftpStats; http: HttpStats };
 }
 
@@ -103,6 +105,8 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
   const table = new BootHostTable(cfg.hosts);
   const net = { netmask: cfg.netmask ?? '255.255.255.0', gateway: cfg.gateway, dns: cfg.dns };
   const tokens = new InstallTokens(cfg.clock, cfg.tokenTtlMs);
+  /** Hosts lent out (`--physical`): the template and first-boot section of their next kickstart. */
+  const profiles = new Map<string, InstallProfile>();
   if (!cfg.controllerPublicKey) log.warn({}, 'pxe.controllerPublicKey is not set: reinstalled hosts will not accept the controller over SSH');
   if (!cfg.knownHostsFile) log.warn({}, 'no known_hosts file for the boot services: new host keys of reinstalled hosts are not recorded');
   const bins = {
@@ -142,6 +146,7 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
         kickstartTemplates: cfg.kickstartTemplates ?? `${REPO}kickstart`,
         filesRoot: await realRoot(cfg.filesRoot),
         isNetbootEnabled: (mac) => dhcpRef.server?.isNetbootEnabled(mac) ?? true,
+        installProfile: (host) => profiles.get(host),
         onInstallComplete: (host) => {
           for (const mac of host.macs) dhcpRef.server?.setNetboot(mac, false);
         },
@@ -211,6 +216,10 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
       issueToken: (host) => {
         if (!table.byName(host)) throw new RrcError('RRC_ERR_NOT_FOUND', `boot host ${host}`);
         return tokens.issue(host);
+      },
+      setInstallProfile: (host, profile) => {
+        if (profile === null) profiles.delete(host);
+        else profiles.set(host, profile);
       },
       setHosts: (hosts) => {
         table.set(hosts);

@@ -18,13 +18,20 @@
  * goes to the timeline as a last `deadline-missed` entry.
  */
 import type { HostSpec } from '../../core/types.js';
-import type { CallOptions, Clock, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../../env/env.js';
+import type { Clock, InstallProfile, Logger, PowerDriver, Provisioner, ReinstallMilestone, ReinstallOptions } from '../../env/env.js';
 import { abortError } from '../../env/abort.js';
 import { errorText, RrcError } from '../../errors.js';
 import type { BootMilestone, BootServices } from './index.js';
 
-/** What the provisioner needs from the boot services (a remote stand-in in the netns tests). */
-export type BootServicesHandle = Pick<BootServices, 'events' | 'setNetboot' | 'issueToken'>;
+/**
+ * What the provisioner needs from the boot services (a remote stand-in in the netns tests).
+ * `setInstallProfile` makes the host's next kickstart render another template with a first-boot
+ * section (a host lent out, `--physical`), null back to the hypervisor template; boot services
+ * without it can only install hypervisors.
+ */
+export type BootServicesHandle = Pick<BootServices, 'events' | 'setNetboot' | 'issueToken'> & {
+  setInstallProfile?(host: string, profile: InstallProfile | null): void;
+};
 
 /** The issue's default for the callback deadline; the controller passes its policy's value. */
 export const DEFAULT_REINSTALL_DEADLINE_MS = 15 * 60_000;
@@ -83,19 +90,25 @@ export class PxeProvisioner implements Provisioner {
    * An aborted `signal` (the rung timed out) stops the wait for the callback and the BMC calls in
    * flight; netboot goes off again as after any failure, so the host is not wiped at its next boot.
    */
-  async reinstall(host: HostSpec, opts: { deadlineMs: number; onMilestone: MilestoneSink } & CallOptions): Promise<void> {
+  async reinstall(host: HostSpec, opts: ReinstallOptions): Promise<void> {
     if (!Number.isFinite(opts.deadlineMs) || opts.deadlineMs <= 0) {
       throw new RrcError('RRC_ERR_VALIDATION', `reinstall deadline must be a positive number of ms, got ${opts.deadlineMs}`);
     }
     if (host.macs.length === 0) {
       throw new RrcError('RRC_ERR_CONFIG_INVALID', `host ${host.name} has no MAC address: it cannot boot from the network`);
     }
+    if (opts.profile && !this.boot.setInstallProfile) {
+      throw new RrcError('RRC_ERR_MISSING_DEPENDENCY', `these boot services render only the hypervisor template: ${host.name} cannot be installed with ${opts.profile.template}`);
+    }
     if (this.running.has(host.name)) throw new RrcError('RRC_ERR_CONFLICT', `a reinstall of ${host.name} is already in progress`);
     this.running.add(host.name);
     try {
+      // The template choice holds for this reinstall only; a plain reinstall clears a leftover one.
+      this.boot.setInstallProfile?.(host.name, opts.profile ?? null);
       await this.run(host, opts.deadlineMs, opts.onMilestone, opts.signal);
     } finally {
       this.running.delete(host.name);
+      this.clearProfile(host.name);
     }
   }
 
@@ -197,6 +210,14 @@ export class PxeProvisioner implements Provisioner {
       signal?.removeEventListener('abort', onAbort);
       boot.events.off('milestone', listener);
       await this.restore(host, inflight, log);
+    }
+  }
+
+  private clearProfile(host: string): void {
+    try {
+      this.boot.setInstallProfile?.(host, null);
+    } catch (e) {
+      this.log.error({ host, err: errorText(e) }, 'could not clear the install profile');
     }
   }
 

@@ -6,7 +6,7 @@
 import type { HostSpec, TargetKind } from '../../core/types.js';
 import { RrcError } from '../../errors.js';
 import { throwIfAborted, unlessAborted } from '../abort.js';
-import type { CallOptions, Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone } from '../env.js';
+import type { CallOptions, Clock, Env, Logger, PowerDriver, Provisioner, ReinstallMilestone, ReinstallOptions } from '../env.js';
 import { createSimContext, type SimContext, type SimLatency } from './sim-context.js';
 import { createSimHypervisor } from './sim-hypervisor.js';
 import { createSimProbes } from './sim-probes.js';
@@ -133,7 +133,7 @@ export function createSimProvisioner(ctx: SimContext, power: PowerDriver): Provi
   const { world, clock } = ctx;
 
   /** `fromStart` false: a resumed reinstall (controller restart) only waits for what is still to come. */
-  function install(host: HostSpec, { deadlineMs, onMilestone, signal }: ProvisionOptions, fromStart: boolean): Promise<void> {
+  function install(host: HostSpec, { deadlineMs, onMilestone, signal, profile }: ReinstallOptions, fromStart: boolean): Promise<void> {
     let last = 'none';
     let finished = false;
     const report = (name: ReinstallMilestone['name']): void => {
@@ -168,6 +168,8 @@ export function createSimProvisioner(ctx: SimContext, power: PowerDriver): Provi
       const work = async (): Promise<void> => {
         try {
           if (fromStart) {
+            // Recorded on the simulated host: its next install puts this template on the disk.
+            world.setNextInstall(host.name, profile?.template ?? 'default');
             await power.setBootDevice(host, 'pxe', { signal });
             report('bootdev-set');
             await power.cycle(host, { signal });
@@ -191,5 +193,3 @@ export function createSimProvisioner(ctx: SimContext, power: PowerDriver): Provi
     resume: (host, opts) => install(host, opts, false),
   };
 }
-
-type ProvisionOptions = Parameters<Provisioner['reinstall']>[1];

@@ -162,7 +162,7 @@ export abstract class WorldState {
     const host: SimHost = {
       spec, power: 'on', bmc: 'ok', os: 'up', hypervisor: 'up', partitioned: false, isolated: false, bmcLiesOff: false,
       overloaded: false,
-      bootDevice: 'disk', bootDestroyed: false, installBroken: false, domains: new Map(), epoch: 0,
+      bootDevice: 'disk', bootDestroyed: false, installBroken: false, installedTemplate: 'default', nextInstallTemplate: 'default', domains: new Map(), epoch: 0,
     };
     this.hosts.set(spec.name, host);
   }

@@ -41,6 +41,10 @@ export interface SimHost {
   bootDestroyed: boolean;
   /** `break-install`: the OS boots but libvirtd cannot start and the installation check fails, until a reinstall. */
   installBroken: boolean;
+  /** Kickstart template of the last completed install ('default': a hypervisor). */
+  installedTemplate: string;
+  /** Template the next PXE install uses (set by the provisioner; back to 'default' once used). */
+  nextInstallTemplate: string;
   readonly domains: Map<string, SimDomain>;
   epoch: number;
 }

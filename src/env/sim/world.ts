@@ -127,6 +127,11 @@ export class World extends WorldState {
     this.boot(h, 0, why);
   }
 
+  /** What the next PXE install of `name` puts on its disk (the provisioner's install profile). */
+  setNextInstall(name: string, template: string): void {
+    this.requireHost(name).nextInstallTemplate = template;
+  }
+
   setBootDevice(name: string, device: 'disk' | 'pxe'): void {
     this.requireHost(name).bootDevice = device;
   }
@@ -370,8 +375,10 @@ export class World extends WorldState {
     this.after(h, this.sample('installSeconds'), () => {
       h.bootDestroyed = false;
       h.installBroken = false;
+      h.installedTemplate = h.nextInstallTemplate;
+      h.nextInstallTemplate = 'default';
       h.os = 'booting';
-      this.emit(h, 'installed, rebooting from disk');
+      this.emit(h, `installed${h.installedTemplate === 'default' ? '' : ` (${h.installedTemplate})`}, rebooting from disk`);
       this.after(h, this.sample('hostBootSeconds'), () => this.bootFinished(h, true));
     });
   }

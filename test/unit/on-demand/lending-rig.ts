@@ -56,7 +56,7 @@ export interface LendingRig {
   stop(): Promise<void>;
 }
 
-export async function lendingRig(opts: { hosts?: HostSpec[]; vms?: VmSpec[]; store?: Store; config?: Record<string, unknown>; isLeader?: () => boolean } = {}): Promise<LendingRig> {
+export async function lendingRig(opts: { hosts?: HostSpec[]; vms?: VmSpec[]; store?: Store; config?: Record<string, unknown>; isLeader?: () => boolean; physical?: boolean } = {}): Promise<LendingRig> {
   const rack = await buildSimRack({ hosts: opts.hosts ?? labHosts(), vms: opts.vms ?? labVms(), ...(opts.store ? { store: opts.store } : {}) });
   await rack.start();
   const images = new FakeImageTools();
@@ -73,6 +73,8 @@ export async function lendingRig(opts: { hosts?: HostSpec[]; vms?: VmSpec[]; sto
       catalogue: CATALOGUE,
       config: onDemandConfig(opts.config),
       images,
+      // --physical lends a spare and reinstalls it through the sim rack's PXE provisioner.
+      ...(opts.physical ? { provisioner: rack.env.provisioner } : {}),
       isLeader: opts.isLeader ?? (() => true),
       newId: () => `r-${String(++counter).padStart(8, '0')}`,
       newUuid: () => `10000000-0000-4000-8000-${String(++uuids).padStart(12, '0')}`,

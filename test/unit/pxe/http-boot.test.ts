@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { BootHostTable, DEFAULT_INSTALL, type BootHost } from '../../../src/drivers/pxe/boot-hosts.js';
 import { buildBootHttp, newHttpStats } from '../../../src/drivers/pxe/http-boot.js';
+import type { InstallProfile } from '../../../src/env/env.js';
 import { realRoot } from '../../../src/drivers/pxe/path-jail.js';
 import { InstallTokens } from '../../../src/drivers/pxe/tokens.js';
 import { KnownHostsStore, parseKnownHosts } from '../../../src/drivers/known-hosts.js';
@@ -52,6 +53,7 @@ describe('HTTP boot routes', () => {
     tokens.bindLease(host.name, { mac: mac.replace(/-/g, ':'), ip: host.ip });
     return token;
   };
+  const profiles = new Map<string, InstallProfile>();
   let app: FastifyInstance;
 
   before(async () => {
@@ -69,6 +71,7 @@ describe('HTTP boot routes', () => {
         kickstartTemplates: join(import.meta.dirname, '../../../kickstart'),
         filesRoot: await realRoot(files.path),
         isNetbootEnabled: (mac) => !netbootOff.has(mac),
+        installProfile: (host) => profiles.get(host),
         onInstallComplete: (h) => {
           completed.push(h.name);
           for (const m of h.macs) netbootOff.add(m);
@@ -133,6 +136,27 @@ describe('HTTP boot routes', () => {
     assert.ok(milestones.includes('node-1:kickstart'));
     // Rendering again embeds the same outstanding token.
     assert.ok((await app.inject({ url: '/ks/node-1.cfg', remoteAddress: NODE1.ip })).body.includes(`token=${token}`));
+  });
+
+  it('a host lent out (--physical) gets its OS template, with the first-boot section before the callback', async () => {
+    const firstBoot = "%post --log=/root/3rc-first-boot.log\nhostnamectl set-hostname 'lent-1'\n%end\n";
+    profiles.set('node-1', { template: 'alma-9', firstBoot });
+    try {
+      reinstalling(NODE1);
+      const r = await app.inject({ method: 'GET', url: '/ks/node-1.cfg', remoteAddress: NODE1.ip });
+      assert.equal(r.statusCode, 200);
+      assert.ok(milestones.includes('node-1:kickstart'));
+      const first = r.body.indexOf(firstBoot);
+      const callback = r.body.indexOf('/callback/node-1?token=');
+      assert.ok(first > 0, 'the first-boot section is in the kickstart');
+      assert.ok(callback > first, 'and comes before the %post that calls back');
+      assert.ok(r.body.lastIndexOf('\n%post', callback) > first, 'the callback keeps its own %post');
+    } finally {
+      profiles.delete('node-1');
+    }
+    reinstalling(NODE1);
+    const plain = await app.inject({ method: 'GET', url: '/ks/node-1.cfg', remoteAddress: NODE1.ip });
+    assert.ok(!plain.body.includes('3rc-first-boot'), 'the profile cleared: the hypervisor template again');
   });
 
   it('refuses the kickstart (and its token) to any other address, before the lease, with no reinstall', async () => {
