@@ -1,8 +1,12 @@
 /**
  * DHCP: perfdhcp full DORA exchanges from the client namespace against one server at a time in
  * the server namespace: the project's DhcpServer (a static table holding every MAC perfdhcp will
- * use, see perfdhcp.ts), dnsmasq with a dynamic `--dhcp-range` over the same addresses, and
- * dnsmasq with the same static table (`--dhcp-hostsfile`), the like-for-like configuration.
+ * use, see perfdhcp.ts) twice, with its shipped 4 MiB receive queue (`ours`) and with the
+ * kernel's default queue (`ours-kernel-queue`, the setting dnsmasq runs with), dnsmasq with a
+ * dynamic `--dhcp-range` twice as large as the client count (a pool exactly as large made dnsmasq
+ * NAK under load: an artefact of the setup, not of dnsmasq), and dnsmasq with the same static
+ * table (`--dhcp-hostsfile`), the like-for-like configuration. dnsmasq keeps its defaults.
+ * Each server's effective receive queue is read from the kernel (`ss -m`) and reported.
  *
  * perfdhcp's messages carry a BIOS PXE vendor class and arch (options 60, 93), so every server
  * answers as to a PXE ROM: next-server and undionly.kpxe (dnsmasq: --dhcp-boot).
@@ -20,11 +24,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NET, type BenchNet } from '../../test/lab/netns/netns.js';
 import { ipAdd, parsePerfdhcp, perfdhcpArgs, perfdhcpMacs, PXE_BIOS_OPTIONS, type PerfdhcpReport } from './perfdhcp.js';
-import { startOurs, startPeer, udpListening, type Running } from './servers.js';
+import { startOurs, startPeer, udpListening, udpRcvbufErrors, udpRecvQueue, type Running } from './servers.js';
 import { nextRate, round } from './stats.js';
 
-export type DhcpServerKind = 'ours' | 'dnsmasq-range' | 'dnsmasq-static';
-export const DHCP_SERVERS: readonly DhcpServerKind[] = ['ours', 'dnsmasq-range', 'dnsmasq-static'];
+export type DhcpServerKind = 'ours' | 'ours-kernel-queue' | 'dnsmasq-range' | 'dnsmasq-static';
+export const DHCP_SERVERS: readonly DhcpServerKind[] = ['ours', 'ours-kernel-queue', 'dnsmasq-range', 'dnsmasq-static'];
+/** 3RC's DHCP server in either receive-queue setting. */
+export const isOurs = (k: DhcpServerKind): k is 'ours' | 'ours-kernel-queue' => k === 'ours' || k === 'ours-kernel-queue';
+/** dnsmasq-range's pool is this many times the client count (>= 2: no pool-exhaustion NAKs). */
+export const RANGE_POOL_FACTOR = 2;
 
 export interface DhcpConfig {
   clients: number;
@@ -64,18 +72,25 @@ export interface DhcpServerResult {
   latency: { rate: number; doMinMs?: number; doAvgMs?: number; doMaxMs?: number; raMinMs?: number; raAvgMs?: number; raMaxMs?: number; lossPct: number };
   steps: DhcpStep[];
   serverCpuSeconds: number;
+  /** The listen socket's receive queue as the kernel reports it (`ss -m`, skmem rb), bytes. */
+  recvQueueBytes?: number;
+  /**
+   * Datagrams the kernel dropped at a full socket queue during this server's run (UDP
+   * RcvbufErrors of the namespace): at the server (its listen socket) and at the client (perfdhcp).
+   */
+  rcvbufErrors?: { server?: number; client?: number };
   /** Ours only: the server's own counters after the run (unknownMac must be 0). */
   serverStats?: Record<string, unknown>;
   commands: string[];
 }
 
-export function dnsmasqArgs(kind: Exclude<DhcpServerKind, 'ours'>, c: { clients: number; poolStart: string; dir: string; iface: string }): string[] {
+export function dnsmasqArgs(kind: 'dnsmasq-range' | 'dnsmasq-static', c: { clients: number; poolStart: string; dir: string; iface: string }): string[] {
   const common = [
     '--no-daemon', '--conf-file=/dev/null', '--port=0', '--dhcp-authoritative', '--leasefile-ro', '--no-ping', '--quiet-dhcp',
-    `--interface=${c.iface}`, `--dhcp-lease-max=${c.clients * 2 + 100}`, `--pid-file=${join(c.dir, 'dnsmasq.pid')}`,
+    `--interface=${c.iface}`, `--dhcp-lease-max=${c.clients * RANGE_POOL_FACTOR + 100}`, `--pid-file=${join(c.dir, 'dnsmasq.pid')}`,
     `--log-facility=${join(c.dir, 'dnsmasq.log')}`, '--user=root', `--dhcp-boot=undionly.kpxe,,${NET.server}`,
   ];
-  const last = ipAdd(c.poolStart, c.clients - 1);
+  const last = ipAdd(c.poolStart, c.clients * RANGE_POOL_FACTOR - 1);
   if (kind === 'dnsmasq-range') return [...common, `--dhcp-range=${c.poolStart},${last},${NET.netmask},1h`];
   return [...common, `--dhcp-range=${c.poolStart},static,${NET.netmask},1h`, `--dhcp-hostsfile=${join(c.dir, 'dnsmasq-hosts.txt')}`];
 }
@@ -96,10 +111,12 @@ async function perfdhcp(net: BenchNet, cfg: DhcpConfig, rate: number, seconds: n
 
 async function startDhcp(net: BenchNet, kind: DhcpServerKind, cfg: DhcpConfig, dir: string): Promise<{ srv: Running; cmd: string }> {
   const macs = perfdhcpMacs(cfg.baseMac, cfg.clients);
-  if (kind === 'ours') {
+  if (isOurs(kind)) {
     const hosts = macs.map((mac, i) => ({ name: `pd${i}`, mac, ip: ipAdd(cfg.poolStart, i) }));
-    const srv = await startOurs(net, { mode: 'dhcp', address: net.serverIp, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-dhcp.log'), maxSeconds: 3600, hosts }, dir);
-    return { srv, cmd: `ip netns exec <server-ns> node --import tsx bench/pxe/server-child.ts <spec: mode dhcp, ${cfg.clients} static hosts>` };
+    const kernelQueue = kind === 'ours-kernel-queue';
+    const spec = { mode: 'dhcp' as const, address: net.serverIp, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-dhcp.log'), maxSeconds: 3600, hosts, kernelRecvQueue: kernelQueue };
+    const srv = await startOurs(net, spec, dir);
+    return { srv, cmd: `ip netns exec <server-ns> node --import tsx bench/pxe/server-child.ts <spec: mode dhcp, ${cfg.clients} static hosts, receive queue ${kernelQueue ? "kernel default" : '4 MiB (shipped)'}>` };
   }
   writeFileSync(join(dir, 'dnsmasq-hosts.txt'), macs.map((m, i) => `${m},${ipAdd(cfg.poolStart, i)}\n`).join(''));
   const args = dnsmasqArgs(kind, { clients: cfg.clients, poolStart: cfg.poolStart, dir, iface: net.serverIf });
@@ -111,6 +128,9 @@ export async function runDhcpServer(net: BenchNet, kind: DhcpServerKind, cfg: Dh
   const { srv, cmd } = await startDhcp(net, kind, cfg, dir);
   const commands = [cmd];
   const cpu0 = srv.cpuSeconds();
+  const recvQueueBytes = await udpRecvQueue(net, net.serverNs, 67);
+  log(`    ${kind}: receive queue ${recvQueueBytes ?? '?'} bytes (ss -m)`);
+  const errs0 = { server: await udpRcvbufErrors(net, net.serverNs), client: await udpRcvbufErrors(net, net.clientNs) };
   let serverStats: Record<string, unknown> | undefined;
   try {
     await perfdhcp(net, cfg, 100, 2, log); // warm-up: ARP, JIT, lease tables
@@ -156,7 +176,10 @@ export async function runDhcpServer(net: BenchNet, kind: DhcpServerKind, cfg: Dh
     }
     const passing = steps.filter((s) => s.pass);
     const best = passing.length ? passing.reduce((a, b) => (b.rate > a.rate ? b : a)) : undefined;
-    if (kind === 'ours') serverStats = await srv.stats();
+    if (isOurs(kind)) serverStats = await srv.stats();
+    const errs1 = { server: await udpRcvbufErrors(net, net.serverNs), client: await udpRcvbufErrors(net, net.clientNs) };
+    const delta = (a?: number, b?: number) => (a !== undefined && b !== undefined ? b - a : undefined);
+    const rcvbufErrors = { server: delta(errs0.server, errs1.server), client: delta(errs0.client, errs1.client) };
     return {
       server: kind,
       clients: cfg.clients,
@@ -166,6 +189,8 @@ export async function runDhcpServer(net: BenchNet, kind: DhcpServerKind, cfg: Dh
       latency,
       steps,
       serverCpuSeconds: round(srv.cpuSeconds() - cpu0, 2),
+      recvQueueBytes,
+      rcvbufErrors,
       serverStats: serverStats ? pickDhcpStats(serverStats) : undefined,
       commands,
     };
@@ -176,6 +201,6 @@ export async function runDhcpServer(net: BenchNet, kind: DhcpServerKind, cfg: Dh
 
 function pickDhcpStats(s: Record<string, unknown>): Record<string, unknown> {
   const d = (s['dhcp'] ?? {}) as Record<string, unknown>;
-  const keep = ['received', 'offers', 'acks', 'naks', 'unknownMac', 'ignored', 'sendErrors', 'droppedTotal'];
+  const keep = ['received', 'offers', 'acks', 'naks', 'unknownMac', 'ignored', 'sendErrors', 'droppedTotal', 'rateLimited'];
   return Object.fromEntries(keep.map((k) => [k, d[k]]));
 }

@@ -25,11 +25,15 @@ export interface ChildSpec {
   logLevel: string;
   logFile: string;
   maxSeconds: number;
+  /** dhcp: leave the listen socket's receive queue at the kernel's default instead of 4 MiB. */
+  kernelRecvQueue?: boolean;
   /** dhcp / boot: the static host table. */
   hosts?: Array<{ name: string; mac: string; ip: string }>;
   /** tftp: served folder and bounds. */
   tftpRoot?: string;
   tftpMaxTransfers?: number;
+  /** tftp: transfers one client address may hold (undefined: the server's default). */
+  tftpMaxPerSource?: number;
   /** tftp: transfer worker threads (undefined: the server's default, one per core; 0: none). */
   tftpWorkers?: number;
   /** boot: files folder (kernel, initrd), TFTP bound (undefined: the service default). */
@@ -80,6 +84,10 @@ async function main(): Promise<Record<string, number>> {
       leaseSeconds: 3600,
       httpBase: `http://${spec.address}:8080`,
       hosts: (spec.hosts ?? []).map((h) => ({ mac: h.mac, ip: h.ip, hostname: h.name })),
+      recvBufferBytes: spec.kernelRecvQueue === true ? null : undefined,
+      // perfdhcp reuses each of its MACs dozens of times a second; dnsmasq has no per-MAC bound
+      // either. The storm (startBootServices) keeps the shipped bound.
+      perMacLimit: null,
       log,
       clock: realClock,
     });
@@ -90,7 +98,7 @@ async function main(): Promise<Record<string, number>> {
   }
   if (spec.mode === 'tftp') {
     const server = new TftpServer({
-      address: spec.address, port: 69, root: spec.tftpRoot, maxTransfers: spec.tftpMaxTransfers, workers: spec.tftpWorkers, log, clock: realClock,
+      address: spec.address, port: 69, root: spec.tftpRoot, maxTransfers: spec.tftpMaxTransfers, maxPerSource: spec.tftpMaxPerSource, workers: spec.tftpWorkers, log, clock: realClock,
     });
     const port = await server.start();
     stopFn = () => server.stop();

@@ -148,3 +148,35 @@ export async function udpListening(net: BenchNet, ns: string, port: number): Pro
   const r = await net.exec(ns, 'ss', ['-H', '-u', '-l', '-n', `sport = :${port}`], 5000);
   return r.code === 0 && r.stdout.trim().length > 0;
 }
+
+/**
+ * The receive queue (bytes) of the UDP socket listening on `port` in `ns`, as the kernel reports
+ * it (`ss -m`: skmem rb); the largest when several sockets listen there; undefined when none.
+ */
+export async function udpRecvQueue(net: BenchNet, ns: string, port: number): Promise<number | undefined> {
+  const r = await net.exec(ns, 'ss', ['-H', '-u', '-l', '-n', '-m', `sport = :${port}`], 5000);
+  return r.code === 0 ? parseSkmemRb(r.stdout) : undefined;
+}
+
+/** Largest `rb<n>` in `ss -m` output (skmem:(r0,rb212992,t0,...)); undefined when none. */
+export function parseSkmemRb(ssOutput: string): number | undefined {
+  const all = [...ssOutput.matchAll(/\brb(\d+)\b/g)].map((m) => Number(m[1]));
+  return all.length ? Math.max(...all) : undefined;
+}
+
+/** UDP RcvbufErrors (datagrams the kernel dropped because a socket's receive queue was full) of `ns`. */
+export async function udpRcvbufErrors(net: BenchNet, ns: string): Promise<number | undefined> {
+  const r = await net.exec(ns, 'cat', ['/proc/net/snmp'], 5000);
+  return r.code === 0 ? parseUdpRcvbufErrors(r.stdout) : undefined;
+}
+
+/** RcvbufErrors from /proc/net/snmp's two `Udp:` lines (header, values); undefined when absent. */
+export function parseUdpRcvbufErrors(snmp: string): number | undefined {
+  const lines = snmp.split('\n').filter((l) => l.startsWith('Udp:'));
+  if (lines.length < 2) return undefined;
+  const head = lines[0]!.split(/\s+/);
+  const vals = lines[1]!.split(/\s+/);
+  const i = head.indexOf('RcvbufErrors');
+  const v = i >= 0 ? Number(vals[i]) : Number.NaN;
+  return Number.isFinite(v) ? v : undefined;
+}

@@ -77,8 +77,10 @@ export function tftpClientArgs(kind: TftpClientKind, server: string, name: strin
 async function startTftp(net: BenchNet, kind: TftpServerKind, root: string, cfg: TftpConfig, dir: string): Promise<{ srv: Running; cmd: string }> {
   if (kind === 'ours') {
     const maxTransfers = Math.max(64, cfg.clients + 8);
-    const srv = await startOurs(net, { mode: 'tftp', address: NET.server, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-tftp.log'), maxSeconds: 3600, tftpRoot: root, tftpMaxTransfers: maxTransfers, tftpWorkers: cfg.workers }, dir);
-    return { srv, cmd: `ip netns exec <server-ns> node --import tsx bench/pxe/server-child.ts <spec: mode tftp, root, maxTransfers ${maxTransfers}>` };
+    // Every client runs in the one client namespace, so they share one source address: the
+    // per-source bound (8 by default, against one host hogging the server) would refuse 42 of 50.
+    const srv = await startOurs(net, { mode: 'tftp', address: NET.server, netmask: NET.netmask, logLevel: 'warn', logFile: join(dir, 'ours-tftp.log'), maxSeconds: 3600, tftpRoot: root, tftpMaxTransfers: maxTransfers, tftpMaxPerSource: maxTransfers, tftpWorkers: cfg.workers }, dir);
+    return { srv, cmd: `ip netns exec <server-ns> node --import tsx bench/pxe/server-child.ts <spec: mode tftp, root, maxTransfers ${maxTransfers}, maxPerSource ${maxTransfers}>` };
   }
   const args = ['-L', '-s', '-u', 'root', '-a', `${NET.server}:69`, root];
   const srv = await startPeer(net, 'in.tftpd', args, () => udpListening(net, net.serverNs, 69));

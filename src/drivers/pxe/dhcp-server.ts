@@ -60,8 +60,9 @@ export interface DhcpServerOptions {
    * net.core.rmem_max). A PXE storm arrives in bursts: with the kernel's default (about 200 KiB,
    * some 90 queued requests) a pause of a few milliseconds (garbage collection, another process
    * on the core) overflowed it and requests were lost before we could read them.
+   * null: leave the kernel's default (net.core.rmem_default), as the PXE bench's fair row does.
    */
-  recvBufferBytes?: number;
+  recvBufferBytes?: number | null;
   /**
    * Requests handled per client MAC (chaddr): a token bucket, default DEFAULT_PER_MAC_LIMIT.
    * Over it a request is dropped unanswered and counted (`rateLimited`), so one broken or
@@ -216,7 +217,7 @@ export class DhcpServer extends EventEmitter {
   }
 
   async start(): Promise<number> {
-    const recvBufferSize = this.opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER;
+    const recvBufferSize = this.opts.recvBufferBytes === null ? undefined : (this.opts.recvBufferBytes ?? DEFAULT_RECV_BUFFER);
     const listen = await bindUdp(this.opts.bindAddress, this.opts.port ?? 67, { reuseAddr: true, recvBufferSize });
     this.listenSock = listen;
     this.boundPort = listen.address().port;

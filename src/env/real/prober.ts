@@ -6,6 +6,14 @@
  * BMC cost per host probe: one `chassis power status`; plus one `sel elist` (boot progress) only
  * when the BMC says power on and the OS does not answer (no TCP, or no command over SSH): that
  * is when the signature needs it (boot failed -> reinstall; OS running -> a person, not a wipe).
+ *
+ * With `bmcRefreshMs` the status read is skipped for a host that answered every in-band check
+ * (TCP, SSH, libvirt) at its last probe while its BMC read "on" less than that long ago: each
+ * ipmitool run is a fork + exec + RMCP+ session, about three quarters of a host probe's CPU
+ * (bench/results/probe-scale.md). The BMC is read again at once when any in-band check of the
+ * probe fails (started then, beside the checks still running), and on every probe while the last
+ * one had a failure or the BMC did not read "on": every observation of a host that does not fully
+ * answer, the only ones the safety gate takes evidence from, carries a fresh BMC read.
  */
 import type { Clock, HypervisorDriver, PowerDriver, Prober, RemoteShell } from '../../env/env.js';
 import type { BootProgress, DomainState, HostObservation, PowerState, VmObservation } from '../../core/signature.js';
@@ -48,6 +56,18 @@ export interface RealProberOptions {
    * (exit 0: intact). Its failure is the evidence a reinstall needs. Default none: not run.
    */
   installCheckCommand?: string | null;
+  /**
+   * Longest age of a BMC "on" reused for a host that answers every in-band check (see the header).
+   * null or absent: the BMC is read at every probe.
+   */
+  bmcRefreshMs?: number | null;
+}
+
+/** The last BMC status read of a host and whether that host then answered every in-band check. */
+interface BmcMemo {
+  at: number;
+  outcome: Outcome<PowerState>;
+  inBandOk: boolean;
 }
 
 type Outcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number };
@@ -55,6 +75,7 @@ type Outcome<T> = { ok: true; value: T; ms: number } | { ok: false; error: unkno
 export class RealProber implements Prober {
   private readonly t: ProbeTimeouts;
   private readonly clock: Clock;
+  private readonly bmcMemo = new Map<string, BmcMemo>();
 
   constructor(private readonly opts: RealProberOptions) {
     this.t = { ...DEFAULT_PROBE_TIMEOUTS, ...opts.timeouts };
@@ -64,17 +85,30 @@ export class RealProber implements Prober {
   async probeHost(host: HostSpec): Promise<HostObservation> {
     const sshAddr = host.ssh?.host ?? host.ip;
     const sshPort = host.ssh?.port ?? 22;
-    const [bmc, tcp, shell, hv] = await Promise.all([
-      host.bmc ? this.attempt('bmc', this.t.bmcMs, () => this.opts.power.status(host)) : undefined,
-      this.attempt('tcp', this.t.tcpMs, () => tcpConnect(sshAddr, sshPort, this.t.tcpMs)),
-      host.ssh ? this.attempt('ssh', this.t.sshMs, () => this.shellOk(host.ssh as SshSpec)) : undefined,
-      this.attempt('hypervisor', this.t.libvirtMs, () => this.opts.hypervisor.ping(host)),
-    ]);
+    const tcpP = this.attempt('tcp', this.t.tcpMs, () => tcpConnect(sshAddr, sshPort, this.t.tcpMs));
+    const shellP = host.ssh ? this.attempt('ssh', this.t.sshMs, () => this.shellOk(host.ssh as SshSpec)) : undefined;
+    const hvP = this.attempt('hypervisor', this.t.libvirtMs, () => this.opts.hypervisor.ping(host));
+    const memoKey = host.bmc ? `${host.name}@${host.bmc.address}:${host.bmc.port}` : host.name;
+    const memo = this.reusableBmc(memoKey);
+    let bmcRead = false;
+    const readBmc = () => {
+      bmcRead = true;
+      return this.attempt('bmc', this.t.bmcMs, () => this.opts.power.status(host));
+    };
+    let bmcP: Promise<Outcome<PowerState> | undefined> = Promise.resolve(undefined);
+    if (host.bmc && memo === undefined) bmcP = readBmc();
+    else if (host.bmc && memo) bmcP = firstInBandFailure(tcpP, shellP, hvP).then((failed) => (failed ? readBmc() : memo.outcome));
+    const [bmc, tcp, shell, hv] = await Promise.all([bmcP, tcpP, shellP, hvP]);
+    const inBandOk = tcp.ok && hv.ok && (shell ? shellVerdict(shell) !== false : true);
+    if (bmc && bmcRead) this.bmcMemo.set(memoKey, { at: this.clock.now(), outcome: bmc, inBandOk });
+    else if (memo) memo.inBandOk = inBandOk;
     const details: Record<string, string> = {};
     let bmcReachable: boolean | null = null;
     let power: PowerState = 'unknown';
     if (bmc) {
-      details.bmc = describe(bmc, (p) => `power ${p}`);
+      details.bmc = bmcRead || !memo
+        ? describe(bmc, (p) => `power ${p}`)
+        : `power on (read ${Math.round((this.clock.now() - memo.at) / 1000)} s ago; the host answers every in-band check)`;
       if (bmc.ok) {
         bmcReachable = true;
         power = bmc.value;
@@ -98,6 +132,18 @@ export class RealProber implements Prober {
       ...(installOk !== null ? { installOk } : {}),
       details,
     };
+  }
+
+  /**
+   * The memo whose "on" may stand for this probe's BMC read (bmcRefreshMs set, the host answered
+   * every in-band check last time, the BMC read "on" recently enough); else undefined: read it.
+   */
+  private reusableBmc(key: string): BmcMemo | undefined {
+    const refresh = this.opts.bmcRefreshMs;
+    const memo = this.bmcMemo.get(key);
+    if (refresh === null || refresh === undefined || !memo) return undefined;
+    const fresh = this.clock.now() - memo.at < refresh;
+    return fresh && memo.inBandOk && memo.outcome.ok && memo.outcome.value === 'on' ? memo : undefined;
   }
 
   /** null when no check is configured or it could not run (no evidence either way). */
@@ -205,6 +251,26 @@ export class RealProber implements Prober {
       return { ok: false, error, ms: this.clock.now() - started };
     }
   }
+}
+
+/**
+ * Resolves true as soon as one in-band check fails (TCP or libvirt not answering, a command over
+ * SSH that did not run), false once all passed: the moment a skipped BMC read must be made after all.
+ */
+function firstInBandFailure(
+  tcp: Promise<Outcome<number>>,
+  shell: Promise<Outcome<string>> | undefined,
+  hv: Promise<Outcome<void>>,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const checks: Array<Promise<boolean>> = [
+      tcp.then((o) => !o.ok),
+      hv.then((o) => !o.ok),
+      ...(shell ? [shell.then((o) => shellVerdict(o) === false)] : []),
+    ];
+    for (const c of checks) void c.then((failed) => failed && resolve(true));
+    void Promise.all(checks).then(() => resolve(false));
+  });
 }
 
 function defaultGuestSsh(port: number): (vm: VmSpec, host: HostSpec) => SshSpec | undefined {

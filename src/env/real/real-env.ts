@@ -40,7 +40,19 @@ export interface RealEnvOptions {
   witnessAddresses?: readonly string[];
   /** RealProberOptions.installCheckCommand: run over SSH on a host whose hypervisor is down. */
   installCheckCommand?: string | null;
+  /**
+   * RealProberOptions.bmcRefreshMs: how long a BMC "on" stands for a host that answers every
+   * in-band check. Default PROBE_BMC_REFRESH_MS; null: read the BMC at every probe.
+   */
+  probeBmcRefreshMs?: number | null;
 }
+
+/**
+ * A healthy host's BMC is read once a minute rather than at every probe (5 s): ipmitool was about
+ * three quarters of a host probe's CPU (bench/results/probe-scale.md). A host that fails any
+ * in-band check has its BMC read at once, and at every probe until it answers again.
+ */
+export const PROBE_BMC_REFRESH_MS = 60_000;
 
 export interface RealEnv extends Env {
   readonly name: 'real';
@@ -92,6 +104,7 @@ export function createRealEnv(opts: RealEnvOptions): RealEnv {
     clock,
     ...(t.probe ? { timeouts: t.probe } : {}),
     ...(opts.installCheckCommand ? { installCheckCommand: opts.installCheckCommand } : {}),
+    bmcRefreshMs: opts.probeBmcRefreshMs === undefined ? PROBE_BMC_REFRESH_MS : opts.probeBmcRefreshMs,
   });
   return {
     name: 'real',

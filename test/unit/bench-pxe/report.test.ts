@@ -14,7 +14,8 @@ function dhcp(server: DhcpServerKind, leasesPerSec: number, clients = 256): Dhcp
       { rate: 1000, pass: true, discoversSent: 5000, offers: 5000, acks: 5000, acksPerSec: 1000, lossPct: 0, tries: [0] },
       { rate: 2000, pass: true, discoversSent: 10000, offers: 10000, acks: 9990, acksPerSec: 1998, lossPct: 0.1, tries: [2.5, 0.1] },
     ],
-    serverCpuSeconds: 1, serverStats: server === 'ours' ? { unknownMac: 0 } : undefined, commands: [],
+    serverCpuSeconds: 1, serverStats: server.startsWith('ours') ? { unknownMac: 0 } : undefined, commands: [],
+    recvQueueBytes: server === 'ours' ? 8388608 : 212992, rcvbufErrors: { server: server === 'ours-kernel-queue' ? 120 : 0, client: 0 },
   };
 }
 
@@ -36,9 +37,9 @@ function storm(dropped = 0, failed = 0): StormResult {
 }
 
 const runs: RunResult[] = [
-  { run: 1, order: '3RC first', dhcp: [dhcp('ours', 4000), dhcp('dnsmasq-range', 5000), dhcp('dnsmasq-static', 2000)], tftp: [tftp('ours', 100), tftp('tftpd-hpa', 50)], storm: storm() },
-  { run: 2, order: 'reference first', dhcp: [dhcp('ours', 3000), dhcp('dnsmasq-range', 6000), dhcp('dnsmasq-static', 1500)], tftp: [tftp('ours', 90), tftp('tftpd-hpa', 60)], storm: storm() },
-  { run: 3, order: '3RC first', dhcp: [dhcp('ours', 5000), dhcp('dnsmasq-range', 5000), dhcp('dnsmasq-static', 2500)], tftp: [tftp('ours', 80), tftp('tftpd-hpa', 40)], storm: storm(1, 0) },
+  { run: 1, order: '3RC first', dhcp: [dhcp('ours', 4000), dhcp('ours-kernel-queue', 3000), dhcp('dnsmasq-range', 5000), dhcp('dnsmasq-static', 2000)], tftp: [tftp('ours', 100), tftp('tftpd-hpa', 50)], storm: storm() },
+  { run: 2, order: 'reference first', dhcp: [dhcp('ours', 3000), dhcp('ours-kernel-queue', 3000), dhcp('dnsmasq-range', 6000), dhcp('dnsmasq-static', 1500)], tftp: [tftp('ours', 90), tftp('tftpd-hpa', 60)], storm: storm() },
+  { run: 3, order: '3RC first', dhcp: [dhcp('ours', 5000), dhcp('ours-kernel-queue', 2500), dhcp('dnsmasq-range', 5000), dhcp('dnsmasq-static', 2500)], tftp: [tftp('ours', 80), tftp('tftpd-hpa', 40)], storm: storm(1, 0) },
 ];
 
 describe('PXE benchmark summary', () => {
@@ -52,6 +53,11 @@ describe('PXE benchmark summary', () => {
     assert.equal(d.ratioVsRange.median, 0.8);
     assert.equal(d.ratioVsStatic.median, 2);
     assert.equal(d.goalMet, false, 'below the faster dnsmasq configuration');
+    assert.deepEqual(d.kernelQueue.ratioVsRange.runs, [0.6, 0.5, 0.5]);
+    assert.deepEqual(d.kernelQueue.ratioVsStatic.runs, [1.5, 2, 1]);
+    assert.equal(d.kernelQueue.goalMet, false);
+    assert.equal(d.recvQueueBytes.ours, 8388608);
+    assert.equal(d.recvQueueBytes['dnsmasq-range'], 212992);
     assert.equal(s.tftp!.ratio.median, 0.5);
     assert.deepEqual(s.tftp!.ratio.runs, [0.5, 0.67, 0.5]);
     assert.equal(s.tftp!.goalMet, false);
@@ -81,7 +87,10 @@ describe('PXE benchmark summary', () => {
     };
     const md = renderMarkdown(report);
     assert.match(md, /^# PXE boot services benchmark/);
-    assert.match(md, /\| DHCP leases\/s, 256 clients \| 4000 \(3000-5000\) \| dnsmasq --dhcp-range: 5000 \(5000-6000\) \| 0\.8 \(0\.5-1\) \| >= 1 \| \*\*no\*\* \|/);
+    assert.match(md, /\| DHCP leases\/s, 256 clients, 3RC 4 MiB queue \(shipped\) \| 4000 \(3000-5000\) \| dnsmasq --dhcp-range \(pool 2x clients\): 5000 \(5000-6000\) \| 0\.8 \(0\.5-1\) \| >= 1 \| \*\*no\*\* \|/);
+    assert.match(md, /\| DHCP leases\/s, 256 clients, 3RC kernel's default queue \| 3000 \(2500-3000\) \| dnsmasq static hosts: 2000 \(1500-2500\) \| 1\.5 \(1-2\) \| >= 1 \| yes \|/);
+    assert.match(md, /\| ours-kernel-queue \| the same server with recvBufferBytes: null[^|]*\| 212992 \|/, 'each server\'s settings and measured queue');
+    assert.match(md, /256 clients: \*\*on the kernel's default queue 3RC is slower than dnsmasq\*\* \(ratios 0\.5 vs range, 1\.5 vs static\); full-queue drops at the server over all runs: 3RC 4 MiB 0, 3RC kernel queue 360/);
     assert.match(md, /\| TFTP 50 clients x 30 MiB, MiB\/s \|/);
     assert.match(md, /\| PXE storm: dropped leases \/ failed transfers \(all runs\) \| 1 \/ 0 \|/);
     assert.match(md, /2 CPUs \(test cpu\), kernel 6\.1, Node v20\.19\.0/);

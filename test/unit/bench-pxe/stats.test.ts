@@ -63,11 +63,15 @@ describe('DHCP rate search', () => {
 });
 
 describe('peer command lines and /proc parsing', () => {
-  it('dnsmasq: DHCP only, quiet, no ping; dynamic range or static table over the same pool', () => {
+  it('dnsmasq: DHCP only, quiet, no ping; a dynamic range twice the client count or the static table', () => {
     const range = dnsmasqArgs('dnsmasq-range', { clients: 256, poolStart: '198.19.16.1', dir: '/tmp/x', iface: 'veth-srv' });
     assert.ok(range.includes('--port=0') && range.includes('--no-ping') && range.includes('--quiet-dhcp') && range.includes('--no-daemon'));
-    assert.ok(range.includes('--dhcp-range=198.19.16.1,198.19.17.0,255.255.0.0,1h'));
+    // 512 addresses for 256 clients: a pool exactly the client count NAKed under load (issue 10).
+    assert.ok(range.includes('--dhcp-range=198.19.16.1,198.19.18.0,255.255.0.0,1h'), range.join(' '));
     assert.ok(range.includes('--dhcp-lease-max=612'));
+    const big = dnsmasqArgs('dnsmasq-range', { clients: 4096, poolStart: '198.19.16.1', dir: '/tmp/x', iface: 'veth-srv' });
+    assert.ok(big.includes('--dhcp-range=198.19.16.1,198.19.48.0,255.255.0.0,1h'), big.join(' '));
+    assert.ok(big.includes('--dhcp-lease-max=8292'));
     const stat = dnsmasqArgs('dnsmasq-static', { clients: 256, poolStart: '198.19.16.1', dir: '/tmp/x', iface: 'veth-srv' });
     assert.ok(stat.includes('--dhcp-range=198.19.16.1,static,255.255.0.0,1h'));
     assert.ok(stat.includes('--dhcp-hostsfile=/tmp/x/dnsmasq-hosts.txt'));
