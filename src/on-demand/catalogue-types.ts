@@ -42,6 +42,13 @@ export interface FirstBootData {
   owner: string;
   sshAuthorizedKeys: string[];
   middleware: MiddlewareRecipe[];
+  /** A static address (onDemand.addresses); absent: the image's own network setup (DHCP). */
+  network?: {
+    /** `a.b.c.d/nn` */
+    address: string;
+    gateway?: string;
+    dns?: string[];
+  };
 }
 
 export interface EraseReport {

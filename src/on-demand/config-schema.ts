@@ -3,6 +3,7 @@
  * Sizes and durations use the same parser as the CLI and the API (units.ts).
  */
 import { z } from 'zod';
+import { poolProblems } from './address-pool.js';
 import { parseDurationMs, parseSizeGb } from './units.js';
 
 /** "8G" -> 8 (GiB), with the parser's own message on a bad value. */
@@ -85,6 +86,19 @@ const OwnerSchema = z.strictObject({
   sshKeys: z.array(sshKeySchema).default([]),
 });
 
+/** Static IPv4 addresses for lent VMs (address-pool.ts); first/last default to the whole subnet. */
+const AddressPoolSchema = z
+  .strictObject({
+    cidr: z.string(),
+    first: z.string().optional(),
+    last: z.string().optional(),
+    gateway: z.string().optional(),
+    dns: z.array(z.string()).default([]),
+  })
+  .superRefine((c, ctx) => {
+    for (const p of poolProblems(c)) ctx.addIssue({ code: 'custom', path: p.key.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), message: p.message });
+  });
+
 export const OnDemandConfigSchema = z.strictObject({
   /** Overlays and seeds (shared storage: every host must reach the same path). */
   storageDir: z.string().min(1).default('./.3rc/on-demand'),
@@ -103,6 +117,8 @@ export const OnDemandConfigSchema = z.strictObject({
   priority: z.int().default(0),
   /** libvirt network the lent VMs join; null: no network interface. */
   network: z.string().min(1).nullable().default('default'),
+  /** Static addresses for lent VMs (network-config in the seed, probed by the controller); absent: none given. */
+  addresses: AddressPoolSchema.optional(),
   /** Who may ask for how much; `default` applies to owners without their own line. */
   quotas: z
     .strictObject({ default: QuotaSchema.prefault({ cores: 16, ram: '64G', disk: '1T', requests: 3 }) })

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { targetId, type VmSpec } from '../core/types.js';
 import { RrcError } from '../errors.js';
 import type { RequestRecord } from '../store/types.js';
+import { resolvePool, staticNetworkOf } from './address-pool.js';
 import { findMiddleware, findOs } from './catalogue.js';
 import type { FirstBootData } from './catalogue-types.js';
 import type { RequestBook } from './request-book.js';
@@ -25,6 +26,8 @@ export function firstBootData(deps: RequestServiceDeps, r: RequestRecord): First
     owner: r.owner,
     sshAuthorizedKeys: [...new Set([...r.sshKeys, ...ownerKeys])],
     middleware: findMiddleware(deps.catalogue, r.middleware),
+    // The address given at placement, configured statically on the first boot (a lent host keeps its own).
+    ...(r.kind === 'vm' && r.address !== null ? { network: staticNetworkOf(deps.config.addresses ? resolvePool(deps.config.addresses) : null, r.address) } : {}),
   };
 }
 
@@ -53,6 +56,8 @@ export function vmSpecOf(deps: RequestServiceDeps, r: RequestRecord): VmSpec {
     priority: deps.config.priority,
     diskPath: r.overlayPath,
     resources: { cores: r.cores, ramGb: r.ramGb, diskGb: r.diskGb },
+    // With an address the controller probes the guest itself (TCP to its SSH port), not only the domain.
+    ...(r.address !== null ? { guestAddress: r.address } : {}),
   };
 }
 

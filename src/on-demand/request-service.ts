@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import { RrcError, errorText, isRrcError, type ErrorCode } from '../errors.js';
 import type { RequestEventRecord, RequestRecord, Store } from '../store/types.js';
+import { heldAddresses, lowestFreeAddress, poolFullReason, resolvePool, type AddressPool } from './address-pool.js';
 import { findMiddleware, findOs, middlewareList } from './catalogue.js';
 import { capacityView } from './capacity-view.js';
 import { advanceEnding } from './ending.js';
@@ -48,6 +49,8 @@ export class RequestService {
   private readonly events: RequestEvents;
   /** Reinstalls of lent hosts (--physical) running in the background of this service. */
   private readonly reinstalls = new PhysicalReinstalls();
+  /** onDemand.addresses: each lent VM gets a static address at placement; null: none given. */
+  private readonly pool: AddressPool | null;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: unknown = null;
   private running = false;
@@ -55,6 +58,7 @@ export class RequestService {
   constructor(private readonly deps: RequestServiceDeps) {
     if (!isAbsolute(deps.config.storageDir)) throw new RrcError('RRC_ERR_CONFIG_INVALID', `onDemand.storageDir must be absolute here, got ${deps.config.storageDir}`);
     this.store = deps.store;
+    this.pool = deps.config.addresses ? resolvePool(deps.config.addresses) : null;
     this.events = new RequestEvents(deps.log);
     this.book = new RequestBook(deps.store, deps.clock, deps.log, this.events);
   }
@@ -183,7 +187,9 @@ export class RequestService {
     for (const r of queued.filter((x) => x.state === 'queued')) {
       const placement = placeMachine(await this.capacity(), r, this.deps.config.reserve);
       if (!placement.ok) return;
-      await this.book.transition(r, 'placing', `room on ${placement.host} (${placement.reason}) after ${formatDurationMs(this.book.now() - r.createdAt)} in the queue`, this.placedPatch(r.id, placement.host, r.durationMs));
+      const address = await this.nextAddress();
+      if (!address.ok) return;
+      await this.book.transition(r, 'placing', `room on ${placement.host} (${placement.reason}) after ${formatDurationMs(this.book.now() - r.createdAt)} in the queue`, this.placedPatch(r.id, placement.host, r.durationMs, address.address));
     }
   }
 
@@ -191,10 +197,19 @@ export class RequestService {
     return capacityView({ store: this.store, controller: this.deps.controller, hypervisor: this.deps.hypervisor, clock: this.deps.clock });
   }
 
-  private placedPatch(id: string, host: string, durationMs: number): Partial<RequestRecord> {
+  /** The lowest free pool address (null without a pool), or why there is none. Runs inside `serial`, so no two placements get the same. */
+  private async nextAddress(): Promise<{ ok: true; address: string | null } | { ok: false; reason: string }> {
+    if (!this.pool) return { ok: true, address: null };
+    const [open, vms] = await Promise.all([this.store.listRequests({ open: true }), this.store.listVms()]);
+    const address = lowestFreeAddress(this.pool, heldAddresses(open, vms.map((v) => v.guestAddress)));
+    return address === null ? { ok: false, reason: poolFullReason(this.pool) } : { ok: true, address };
+  }
+
+  private placedPatch(id: string, host: string, durationMs: number, address: string | null): Partial<RequestRecord> {
     const now = this.book.now();
     return {
       host,
+      address,
       placedAt: now,
       expiresAt: now + durationMs,
       vmName: id,
@@ -239,9 +254,12 @@ export class RequestService {
       if (refusal) throw new RrcError('RRC_ERR_QUOTA', refusal);
       const queuedAhead = !input.physical && (await this.store.listRequests({ open: true })).some((x) => x.state === 'queued');
       // Behind a queue, even a request that would fit waits its turn (first in, first out).
-      const placement = input.physical
+      const room = input.physical
         ? await this.placePhysical(ask)
         : queuedAhead ? null : placeMachine(await this.capacity(), ask, this.deps.config.reserve);
+      // A lent VM needs an address too when there is a pool: a full pool is no room either.
+      const address = room?.ok && !input.physical ? await this.nextAddress() : ({ ok: true, address: null } as const);
+      const placement = address.ok ? room : ({ ok: false, reason: address.reason } as const);
       if (placement && !placement.ok && !input.queue) throw new RrcError('RRC_ERR_NO_CAPACITY', `${placement.reason} (ask with --queue to wait for room)`);
       if (!placement && !input.queue) throw new RrcError('RRC_ERR_NO_CAPACITY', 'other requests wait for room before this one (ask with --queue to wait in line)');
       const now = this.book.now();
@@ -282,7 +300,7 @@ export class RequestService {
       await this.book.event(rec, 'created', `asked by ${who.name} for ${owner}: ${asked}`);
       this.deps.log.info({ request: id, owner }, `request ${id} of ${owner}: ${asked}`);
       if (placement?.ok) {
-        const patch = input.physical ? this.physicalPatch(placement.host, input.for) : this.placedPatch(id, placement.host, input.for);
+        const patch = input.physical ? this.physicalPatch(placement.host, input.for) : this.placedPatch(id, placement.host, input.for, address.ok ? address.address : null);
         const placed = await this.book.transition(rec, 'placing', `${placement.host}: ${placement.reason}`, patch);
         this.kick();
         return placed;

@@ -9,6 +9,20 @@ import { recipeCommands, recipePackages } from './first-boot-data.js';
 
 const YAML_OPTIONS = { version: '1.1', lineWidth: 0 } as const;
 
+/**
+ * `network-config` (cloud-init network config version 2) for a static address, or null (the
+ * image's own DHCP). It matches the first NIC by name (`e*`: en*, eth*), since the name depends on
+ * the machine type; the default route is written as `routes` (gateway4 is deprecated).
+ */
+export function renderNetworkConfig(data: FirstBootData): string | null {
+  const net = data.network;
+  if (!net) return null;
+  const nic: Record<string, unknown> = { match: { name: 'e*' }, dhcp4: false, dhcp6: false, addresses: [net.address] };
+  if (net.gateway !== undefined) nic.routes = [{ to: '0.0.0.0/0', via: net.gateway }];
+  if (net.dns && net.dns.length > 0) nic.nameservers = { addresses: net.dns };
+  return stringify({ version: 2, ethernets: { lent0: nic } }, YAML_OPTIONS);
+}
+
 /** `meta-data`: the instance id (cloud-init runs its first-boot modules once per id) and hostname. */
 export function renderMetaData(data: FirstBootData): string {
   return stringify({ 'instance-id': data.instanceId, 'local-hostname': data.hostname }, YAML_OPTIONS);

@@ -5,6 +5,7 @@
  * every renderer encodes them so they cannot break out of their place.
  */
 import { RrcError } from '../../errors.js';
+import { parseCidr, parseIpv4 } from '../address-pool.js';
 import type { FirstBootData } from '../catalogue-types.js';
 
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -48,5 +49,15 @@ export function validateFirstBootData(data: FirstBootData): void {
     for (const c of recipe.firstBoot) {
       if (c.includes('\0')) throw bad(`first-boot command of middleware ${recipe.name}`, c.slice(0, 60), 'no NUL bytes');
     }
+  }
+  if (data.network) validateNetwork(data.network);
+}
+
+function validateNetwork(net: NonNullable<FirstBootData['network']>): void {
+  const cidr = parseCidr(net.address);
+  if (!cidr || cidr.prefix < 1 || cidr.address === cidr.network) throw bad('network address', net.address, 'an IPv4 host address with its prefix, such as 10.20.0.10/24');
+  if (net.gateway !== undefined && parseIpv4(net.gateway) === null) throw bad('gateway', net.gateway, 'an IPv4 address');
+  for (const d of net.dns ?? []) {
+    if (parseIpv4(d) === null) throw bad('DNS server', d, 'an IPv4 address');
   }
 }

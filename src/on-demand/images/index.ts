@@ -5,7 +5,7 @@
 export { createOverlay, type CreateOverlayRequest } from './overlay.js';
 export { eraseOverlay, type EraseOverlayRequest } from './erase-overlay.js';
 export { buildNoCloudSeed, removeSeed, seedPath, SEED_VOLUME_LABEL, type BuildSeedRequest } from './nocloud-seed.js';
-export { renderMetaData, renderUserData } from './cloud-init-data.js';
+export { renderMetaData, renderNetworkConfig, renderUserData } from './cloud-init-data.js';
 export { renderDomainXml, xmlEscape, type DomainSpec, type DomainNetwork } from './domain-xml.js';
 export { renderKickstartFirstBoot, shellQuote } from './kickstart-first-boot.js';
 export { validateFirstBootData, isValidHostname } from './first-boot-data.js';

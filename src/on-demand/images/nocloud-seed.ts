@@ -1,6 +1,7 @@
 /**
  * The first-boot data of an image-based machine: a cloud-init NoCloud seed, an ISO 9660 volume
- * labelled `cidata` holding `meta-data` and `user-data`, attached to the machine as a cdrom.
+ * labelled `cidata` holding `meta-data` and `user-data` (and `network-config` for a static
+ * address), attached to the machine as a cdrom.
  *
  * Idempotent: ISO 9660 stores file bytes verbatim, so an existing seed that contains exactly the
  * rendered files is kept; otherwise it is rebuilt under a temporary name and renamed into place
@@ -10,7 +11,7 @@ import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { isAbsolute, join } from 'node:path';
 import { RrcError } from '../../errors.js';
 import type { FirstBootData } from '../catalogue-types.js';
-import { renderMetaData, renderUserData } from './cloud-init-data.js';
+import { renderMetaData, renderNetworkConfig, renderUserData } from './cloud-init-data.js';
 import { validateFirstBootData } from './first-boot-data.js';
 import { runTool } from './run-tool.js';
 
@@ -50,7 +51,8 @@ export async function buildNoCloudSeed(req: BuildSeedRequest): Promise<string> {
   const iso = seedPath(dir, data.instanceId);
   const metaData = renderMetaData(data);
   const userData = renderUserData(data);
-  if (await holdsFiles(iso, [metaData, userData])) return iso;
+  const networkConfig = renderNetworkConfig(data);
+  if (await holdsFiles(iso, networkConfig === null ? [metaData, userData] : [metaData, userData, networkConfig])) return iso;
 
   await mkdir(dir, { recursive: true });
   const staging = await mkdtemp(join(dir, `.${data.instanceId}-seed-`));
@@ -58,6 +60,7 @@ export async function buildNoCloudSeed(req: BuildSeedRequest): Promise<string> {
   try {
     await writeFile(join(staging, 'meta-data'), metaData, { mode: 0o600 });
     await writeFile(join(staging, 'user-data'), userData, { mode: 0o600 });
+    if (networkConfig !== null) await writeFile(join(staging, 'network-config'), networkConfig, { mode: 0o600 });
     await runTool({
       tool: 'genisoimage',
       debianPackage: 'genisoimage',
