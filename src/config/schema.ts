@@ -209,6 +209,8 @@ export const ConfigFileSchema = z
         timeoutSeconds: positive.default(3),
         concurrency: z.int().min(1).max(4096).default(32),
         installCheckCommand: commandSchema.optional(),
+        /** A host answering every in-band check has its BMC read this often (0: every probe). */
+        bmcRefreshSeconds: z.number().min(0).default(60),
       })
       .prefault({}),
     policy: PolicyInputSchema.prefault({}),

@@ -18,6 +18,11 @@ export interface ProbesConfig {
   concurrency: number;
   /** Run over SSH on a host that answers without a hypervisor; a failure justifies a reinstall. */
   installCheckCommand?: string;
+  /**
+   * A host that answers every in-band check has its BMC read at most this often (a failed check
+   * reads it at once, then every probe); 0 reads it every probe. Default 60.
+   */
+  bmcRefreshSeconds: number;
 }
 
 export interface DemoConfig {

@@ -155,6 +155,7 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
         hypervisorRestartCommand: config.policy.hypervisorRestartCommand,
         witnessAddresses: config.witnesses.selfCheck,
         ...(config.probes.installCheckCommand ? { installCheckCommand: config.probes.installCheckCommand } : {}),
+        probeBmcRefreshMs: config.probes.bmcRefreshSeconds > 0 ? config.probes.bmcRefreshSeconds * 1000 : null,
         // Each check answers inside the controller's probe deadline, so a slow check is reported
         // as itself (e.g. BMC timeout) instead of the whole probe timing out without evidence.
         timeouts: { probe: probeDeadlines(config.probes.timeoutSeconds) },

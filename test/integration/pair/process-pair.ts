@@ -108,7 +108,9 @@ export async function buildProcessPair(hostNames: string[]): Promise<ProcessPair
         api: { listen: `127.0.0.1:${port}`, tokenFile: join(tmp.dir, `${id}-token`), allow: { endpointNetworks: null } },
         environment: { kind: 'real' },
         controller: { id, rank },
-        probes: { intervalSeconds: 2, timeoutSeconds: 2, concurrency: 8 },
+        // These lab hosts' sshd and libvirt keep answering when ipmi_sim powers the chassis off, so
+        // the BMC is read every probe (the shipped 60 s refresh trusts in-band answers).
+        probes: { intervalSeconds: 2, timeoutSeconds: 2, concurrency: 8, bmcRefreshSeconds: 0 },
         policy: { failAfter: 2, recoverAfter: 3 },
         inventory: { hosts, vms: [] },
         secrets,
@@ -135,7 +137,8 @@ export async function buildProcessPair(hostNames: string[]): Promise<ProcessPair
         output: () => out,
         health: async () => {
           try {
-            const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) });
+            // 5 s: a live controller on a loaded 2-core machine can take over a second to answer.
+            const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(5_000) });
             return res.ok ? ((await res.json()) as Health) : null;
           } catch {
             return null;

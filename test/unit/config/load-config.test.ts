@@ -68,7 +68,7 @@ describe('loadConfig', () => {
   it('an empty file gives every default, no demo, and DATABASE_URL overrides the store', () => {
     const cfg = parseConfig('', 'empty.yaml', noEnv);
     assert.equal(cfg.store.url, DEFAULT_STORE_URL);
-    assert.deepEqual(cfg.probes, { intervalSeconds: 5, timeoutSeconds: 3, concurrency: 32 });
+    assert.deepEqual(cfg.probes, { intervalSeconds: 5, timeoutSeconds: 3, concurrency: 32, bmcRefreshSeconds: 60 });
     assert.equal(cfg.environment.kind, 'sim');
     assert.equal(cfg.demo, null);
     assert.equal(cfg.log.level, 'info');
