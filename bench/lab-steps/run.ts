@@ -8,7 +8,6 @@
  *
  * Root is needed for the PXE steps (network namespaces); without it they are skipped with the reason.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureGuestBootSteps } from './guest-boot-step.js';
@@ -19,6 +18,7 @@ import { measurePxeSteps } from './pxe-step.js';
 import { renderMarkdown, type LabStepsReport } from './report.js';
 import type { RepeatOptions } from './repeat.js';
 import type { LabStepResult } from './step-result.js';
+import { runAsScript, writeReport } from '../script-io.js';
 
 /** Step groups, in the order they run and appear in the report. */
 export const GROUPS = ['ipmi', 'pxe', 'uefi-pxe', 'guest', 'libvirt'] as const;
@@ -99,19 +99,8 @@ export async function main(argv: string[]): Promise<number> {
     runs,
     steps,
   };
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'lab-steps.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(out, 'lab-steps.md'), renderMarkdown(report));
-  log(`wrote ${join(out, 'lab-steps.json')} and lab-steps.md`);
+  writeReport(report, renderMarkdown(report), { json: join(out, 'lab-steps.json'), md: join(out, 'lab-steps.md') }, log);
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, main);

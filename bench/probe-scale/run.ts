@@ -6,9 +6,8 @@
  * process + the ipmitool children it reaped) and wall latency, then extrapolates to 10,000 hosts
  * at a 5 s probe interval. Writes JSON and Markdown (--md, default: --json with .md).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { observeSpawns } from '../../src/drivers/exec.js';
 import { tcpConnect } from '../../src/drivers/net-check.js';
@@ -17,6 +16,7 @@ import { measure, type CostSample } from './cost.js';
 import { startProbeLab } from './lab.js';
 import { buildReport, renderMarkdown, ROWS, type ProbeScaleReport } from './report.js';
 import { PROBE_BMC_REFRESH_MS } from '../../src/env/real/real-env.js';
+import { runAsScript, writeReport } from '../script-io.js';
 
 export const USAGE = `usage: npx tsx bench/probe-scale/run.ts [options]
 
@@ -96,28 +96,8 @@ export async function main(argv: string[]): Promise<number> {
   });
   const jsonPath = values.json ? resolve(values.json) : undefined;
   const mdPath = values.md ? resolve(values.md) : jsonPath ? jsonPath.replace(/\.json$/, '.md') : undefined;
-  if (jsonPath) {
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    log(`wrote ${jsonPath}`);
-  }
-  const md = renderMarkdown(report);
-  if (mdPath) {
-    mkdirSync(dirname(mdPath), { recursive: true });
-    writeFileSync(mdPath, md);
-    log(`wrote ${mdPath}`);
-  } else {
-    process.stdout.write(md);
-  }
+  writeReport(report, renderMarkdown(report), { ...(jsonPath ? { json: jsonPath } : {}), ...(mdPath ? { md: mdPath } : {}) }, log);
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, main);

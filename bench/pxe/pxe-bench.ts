@@ -7,15 +7,16 @@
  * kea-admin, dnsmasq-base, tftpd-hpa, tftp-hpa, busybox, iproute2, ipxe. See bench/pxe/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DHCP_SERVERS, runDhcpServer, type DhcpConfig, type DhcpServerKind } from './dhcp-bench.js';
 import { BenchNet, installExitHandlers, NET } from '../../test/lab/netns/netns.js';
 import { renderMarkdown, summarize, type BenchReport, type Machine, type RunResult } from './report.js';
 import { runStorm, stormMacs, UNDIONLY, type StormConfig } from './storm.js';
 import { DEFAULT_MAX_TRANSFERS } from '../../src/drivers/pxe/tftp-server.js';
+import { runAsScript, writeReport } from '../script-io.js';
 import { prepareTftpRoot, runTftpServer, type TftpClientKind, type TftpConfig, type TftpServerKind } from './tftp-bench.js';
 
 export const USAGE = `usage: npx tsx bench/pxe/pxe-bench.ts [options]      (as root)
@@ -246,30 +247,10 @@ async function main(argv: string[]): Promise<number> {
       '2 shared CPU cores: the clients (perfdhcp, tftp, busybox) run on the same machine as the servers, and other work ran at the same time; the per-run ratios pair servers measured minutes apart and the order alternates between runs.',
     ],
   };
-  if (jsonPath) {
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    log(`wrote ${jsonPath}`);
-  }
-  const md = renderMarkdown(report);
-  if (mdPath) {
-    mkdirSync(dirname(mdPath), { recursive: true });
-    writeFileSync(mdPath, md);
-    log(`wrote ${mdPath}`);
-  } else {
-    process.stdout.write(md);
-  }
+  writeReport(report, renderMarkdown(report), { ...(jsonPath ? { json: jsonPath } : {}), ...(mdPath ? { md: mdPath } : {}) }, log);
   return 0;
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
-      process.exit(1);
-    },
-  );
-}
+runAsScript(import.meta.url, main);
 
 export { main };
