@@ -123,16 +123,19 @@ export type ActionOutcome = 'ok' | 'failed' | 'blocked' | 'held' | 'interrupted'
 
 export type IncidentState = 'open' | 'recovering' | 'awaiting-operator' | 'resolved' | 'quarantined' | 'cancelled';
 
-/** The public summary of a target's state machine. */
-export type TargetPhase =
-  | 'healthy'
-  | 'suspect'
-  | 'failed'
-  | 'recovering'
-  | 'verifying'
-  /** An action was held by the safety gate: the incident stays open and asks again later. */
-  | 'holding'
-  | 'blocked'
-  | 'awaiting-operator'
-  | 'quarantined'
-  | 'maintenance';
+/** The public summary of a target's state machine, every value (API enum, metric labels). */
+export const TARGET_PHASES = [
+  'healthy',
+  'suspect',
+  'failed',
+  'recovering',
+  'verifying',
+  // An action was held by the safety gate: the incident stays open and asks again later.
+  'holding',
+  'blocked',
+  'awaiting-operator',
+  'quarantined',
+  'maintenance',
+] as const;
+
+export type TargetPhase = (typeof TARGET_PHASES)[number];

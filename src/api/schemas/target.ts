@@ -1,20 +1,9 @@
 /** Target state and the operator actions on a target (maintenance, release, rung, confirm-off). */
 import { z } from 'zod';
 import { HIGHEST_RUNG, LOWEST_RUNG, RUNG_RANGE, RUNGS, rungNumber, type RungNumber } from '../../core/rungs.js';
+import { TARGET_PHASES } from '../../core/types.js';
 import { isoTimeSchema } from './common.js';
 
-export const TARGET_PHASES = [
-  'healthy',
-  'suspect',
-  'failed',
-  'recovering',
-  'verifying',
-  'holding',
-  'blocked',
-  'awaiting-operator',
-  'quarantined',
-  'maintenance',
-] as const;
 
 /** `host:<name>`, `vm:<name>`, or a bare name that is unique among hosts and VMs. */
 export const TargetParamsSchema = z.strictObject({ target: z.string().min(1) });
