@@ -48,10 +48,19 @@ mkdir -p /run/sshd 2>/dev/null || true
 
 # Test kernel for the host-on-demand boot test (test/integration/on-demand-images/): Debian's kernel
 # (the versioned package linux-image-amd64 depends on), extracted, never installed, with only the
-# modules its busybox initramfs loads (IDE cdrom + iso9660 for the seed, virtio-blk for the disk).
-# Kept in .cache/test-kernel/ (.cache/ ignores itself); vmlinuz is written last and marks it complete.
+# modules its busybox initramfs loads (IDE cdrom + iso9660 for the seed, virtio-blk for the disk;
+# for the watchdog test (test/integration/watchdog/): the e1000 NIC and the i6300esb watchdog).
+# Kept in .cache/test-kernel/ (.cache/ ignores itself); vmlinuz is written last and marks it complete,
+# and a module added to the list below later makes the next run fetch the whole set again.
 TEST_KERNEL_DIR=.cache/test-kernel
-TEST_KERNEL_MODULES=(scsi_common scsi_mod libata ata_piix cdrom sr_mod isofs virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk)
+TEST_KERNEL_MODULES=(scsi_common scsi_mod libata ata_piix cdrom sr_mod isofs virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk e1000 watchdog i6300esb)
+test_kernel_complete() {
+  local m
+  [ -f "$TEST_KERNEL_DIR/vmlinuz" ] || return 1
+  for m in "${TEST_KERNEL_MODULES[@]}"; do
+    [ -f "$TEST_KERNEL_DIR/modules/$m.ko" ] || return 1
+  done
+}
 fetch_test_kernel() {
   local pkg work m f
   pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
@@ -60,6 +69,9 @@ fetch_test_kernel() {
   if ! (cd "$work" && apt-get download -qq "$pkg" >/dev/null 2>&1) || ! dpkg-deb -x "$work"/*.deb "$work/x"; then
     rm -rf "$work"; return 1
   fi
+  # A refresh may bring a newer kernel: vmlinuz goes first so that a half-done one is incomplete,
+  # never a kernel with another version's modules.
+  rm -rf "$TEST_KERNEL_DIR/vmlinuz" "$TEST_KERNEL_DIR/modules"
   mkdir -p "$TEST_KERNEL_DIR/modules" && printf '*\n' > .cache/.gitignore
   for m in "${TEST_KERNEL_MODULES[@]}"; do
     f=$(find "$work/x/lib/modules" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
@@ -73,9 +85,9 @@ fetch_test_kernel() {
   cp "$work"/x/boot/vmlinuz-* "$TEST_KERNEL_DIR/vmlinuz.part" && mv "$TEST_KERNEL_DIR/vmlinuz.part" "$TEST_KERNEL_DIR/vmlinuz"
   rm -rf "$work"
 }
-if [ ! -f "$TEST_KERNEL_DIR/vmlinuz" ]; then
+if ! test_kernel_complete; then
   echo "setup: fetching the test kernel into $TEST_KERNEL_DIR"
-  fetch_test_kernel || echo "setup: could not fetch the test kernel (apt-get download linux-image-*-amd64); the QEMU boot test will skip" >&2
+  fetch_test_kernel || echo "setup: could not fetch the test kernel (apt-get download linux-image-*-amd64); the QEMU boot and watchdog tests will skip" >&2
 fi
 
 if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ]; then
