@@ -24,6 +24,8 @@ DEBIAN_PACKAGES=(
   chromium prometheus
   # host on demand: copy-on-write overlays (qemu-img) and the cloud-init NoCloud seed ISO
   qemu-utils genisoimage
+  # the host agent (kickstart/rrc-watchdog.sh) asks controllers over HTTP; the watchdog test runs it in QEMU
+  curl
 )
 
 missing=()
