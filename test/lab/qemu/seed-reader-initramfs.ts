@@ -9,11 +9,11 @@
  * Debian's busybox is dynamically linked: its libraries (from ldd) go in at the same paths.
  * Console lines start with GUEST_TAG so the test can pick them out of the kernel's output.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireBinary } from '../peers/common.js';
 import { buildInitramfs, type CpioEntry } from './newc-cpio.js';
+import { sharedLibraries } from './shared-libraries.js';
 import { moduleLoadOrder, type TestKernel } from './test-kernel.js';
 
 export const GUEST_TAG = 'RRC-GUEST';
@@ -69,17 +69,6 @@ umount /seed
 say "done"
 reboot -f
 `;
-
-/** Absolute paths of the shared libraries a program needs (from ldd). */
-function sharedLibraries(program: string): string[] {
-  const out = execFileSync('ldd', [program], { encoding: 'utf8', timeout: 10_000 });
-  const libs: string[] = [];
-  for (const line of out.split('\n')) {
-    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
-    if (m?.[1]) libs.push(m[1]);
-  }
-  return libs;
-}
 
 export function buildSeedReaderInitramfs(kernel: TestKernel): Buffer {
   const busybox = requireBinary('busybox', 'busybox');
