@@ -1,7 +1,8 @@
 /**
  * A QEMU machine booted straight from a kernel and initramfs (no firmware boot path), for the
- * host-on-demand boot test: TCG only, no network (-nic none), the overlay as a virtio disk, the
- * NoCloud seed as an IDE cdrom, the serial console to a file.
+ * host-on-demand boot test and the watchdog test: TCG only, no default NIC (-nic none; a test adds
+ * its own through extraArgs), the overlay as a virtio disk, the NoCloud seed as an IDE cdrom, the
+ * serial console to a file.
  *
  * QEMU runs in the foreground as a child of the test; it carries the same `-name rrcqemu-<pid>-<hex>`
  * marker as the PXE machines, so killStaleQemu() sweeps what a killed test run left behind, and
@@ -20,10 +21,12 @@ export interface DirectBootOptions {
   /** Kernel command line; console=ttyS0 is required for the serial log. */
   append: string;
   /** qcow2 disk attached as virtio (vda). */
-  disk: string;
+  disk?: string;
   /** ISO attached read-only as the IDE cdrom (sr0). */
   cdrom?: string;
   memoryMb?: number;
+  /** More QEMU arguments (devices, -action, a QMP socket). */
+  extraArgs?: string[];
 }
 
 export interface DirectBootMachine {
@@ -32,6 +35,8 @@ export interface DirectBootMachine {
   /** Serial console so far, CR and terminal escapes removed. */
   console(): string;
   exited(): boolean;
+  /** Date.now() when QEMU's process ended, once it has. */
+  exitedAt(): number | undefined;
   /** QEMU's own stdout/stderr (why it refused to start), for failure messages. */
   output(): string;
   /** Waits until `done` holds or QEMU exits, at most timeoutMs; returns the console. */
@@ -52,10 +57,15 @@ export function bootDirect(opts: DirectBootOptions): DirectBootMachine {
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-nic', 'none',
     '-serial', `file:${serialLog}`, '-no-reboot',
     '-kernel', opts.kernel, '-initrd', opts.initramfs, '-append', opts.append,
-    '-drive', `file=${driveFile(opts.disk)},format=qcow2,if=virtio`,
+    ...(opts.disk ? ['-drive', `file=${driveFile(opts.disk)},format=qcow2,if=virtio`] : []),
     ...(opts.cdrom ? ['-drive', `file=${driveFile(opts.cdrom)},format=raw,if=ide,index=2,media=cdrom,readonly=on`] : []),
+    ...(opts.extraArgs ?? []),
   ];
   const peer = spawnPeer(qemu, args);
+  let endedAt: number | undefined;
+  peer.child.once('exit', () => {
+    endedAt = Date.now();
+  });
   const consoleText = (): string =>
     existsSync(serialLog) ? readFileSync(serialLog, 'utf8').replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '').replace(/\r/g, '') : '';
   const exited = (): boolean => peer.child.exitCode !== null || peer.child.signalCode !== null;
@@ -64,6 +74,7 @@ export function bootDirect(opts: DirectBootOptions): DirectBootMachine {
     serialLog,
     console: consoleText,
     exited,
+    exitedAt: () => endedAt,
     output: () => peer.output(),
     waitFor: async (done, timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
