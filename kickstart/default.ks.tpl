@@ -38,6 +38,45 @@ fi
 # The new system's SSH host key travels with the callback: the controller records it in its
 # known_hosts for this host only, so its strict host key check accepts the reinstalled host.
 [ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key
+# Self-fence watchdog (kickstart/rrc-watchdog.sh): while guests run, the watchdog device is fed
+# only while this host reaches the controller or a majority of its peers. The callback declares
+# it, so the controller may count this host, once silent to it and to its peers for the declared
+# lease, as reset, and start its VMs elsewhere. softdog stands in where there is no hardware device.
+watchdog=none
+if curl -fsS -o /usr/local/sbin/rrc-watchdog {{controller|sh}}/agent/rrc-watchdog; then
+  chmod 755 /usr/local/sbin/rrc-watchdog
+  install -d -m 755 /etc/3rc
+  cat > /etc/3rc/watchdog.conf <<'RRC_EOF'
+RRC_CONTROLLERS="{{controller}}"
+RRC_PEERS="{{watchdogPeers|words}}"
+RRC_EOF
+  kind=rrc-agent-softdog
+  for id in /sys/class/watchdog/watchdog*/identity; do
+    [ -r "$id" ] && [ "$(cat "$id")" != "Software Watchdog" ] && kind=rrc-agent
+  done
+  if [ "$kind" = rrc-agent-softdog ]; then
+    echo softdog > /etc/modules-load.d/rrc-softdog.conf
+    echo "options softdog soft_margin=$(. /etc/3rc/watchdog.conf; echo "${RRC_WATCHDOG_TIMEOUT:-45}")" > /etc/modprobe.d/rrc-softdog.conf
+  fi
+  cat > /etc/systemd/system/rrc-watchdog.service <<'RRC_EOF'
+[Unit]
+Description=3RC self-fence watchdog agent
+After=network-online.target libvirtd.service
+Wants=network-online.target
+
+[Service]
+ExecStart=/usr/local/sbin/rrc-watchdog
+Restart=on-failure
+RestartSec=2
+Nice=-10
+OOMScoreAdjust=-1000
+
+[Install]
+WantedBy=multi-user.target
+RRC_EOF
+  systemctl enable rrc-watchdog.service && lease=$(/usr/local/sbin/rrc-watchdog lease) && watchdog="$kind:$lease"
+fi
+[ "$watchdog" = none ] && echo "3RC: no watchdog agent: the controller will ask a person before moving VMs off this host when it and its BMC go silent"
 # The MAC of the interface holding this host's address: the controller checks it is the one that netbooted.
 mac=''
 for dev in /sys/class/net/*; do
@@ -47,7 +86,7 @@ done
 # this host's leased address). Netboot is then disabled for this host, so the reboot below
 # boots the new system from disk.
 for attempt in 1 2 3 4 5; do
-  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" {{callbackUrl|sh}} && break
+  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "watchdog=$watchdog" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" {{callbackUrl|sh}} && break
   sleep 5
 done
 %end

@@ -6,7 +6,7 @@
  * inventory.ts (the index and placement), target-runtime.ts (machines, persistence, dispatch),
  * probing.ts, stale-copies.ts and operator-commands.ts.
  */
-import { createRecoveryMachine, type HostSpec, type RungNumber, type TargetId, type VmSpec } from '../core/index.js';
+import { createRecoveryMachine, type HostSpec, type HostWatchdog, type RungNumber, type TargetId, type VmSpec } from '../core/index.js';
 import type { BootDevice, Env, Logger } from '../env/env.js';
 import { forEachLimited } from '../env/timing.js';
 import { errorText } from '../errors.js';
@@ -312,6 +312,9 @@ export class Controller implements ControllerApi {
 
   addHost(spec: HostSpec, actor: string) {
     return this.commands.addHost(spec, actor);
+  }
+  recordWatchdog(name: string, watchdog: HostWatchdog | null, actor: string) {
+    return this.commands.recordWatchdog(name, watchdog, actor);
   }
   removeHost(name: string, actor: string) {
     return this.commands.removeHost(name, actor);

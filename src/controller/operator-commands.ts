@@ -13,6 +13,7 @@ import {
   targetId,
   type HostObservation,
   type HostSpec,
+  type HostWatchdog,
   type Policy,
   type PowerState,
   type RecoveryEvent,
@@ -59,6 +60,25 @@ export class OperatorCommands {
     runtimes.add('host', record.name);
     this.inventoryChanged();
     await this.audit(actor, 'host.add', targetId('host', record.name), { role: record.role, macs: record.macs });
+    return record;
+  }
+
+  /**
+   * A host's install callback reported the watchdog its new system runs (null: none). Recorded
+   * for that host only; a lease the fence-migrate rung could not wait out is refused (logged,
+   * the host then counts as having none).
+   */
+  async recordWatchdog(name: string, reported: HostWatchdog | null, actor: string): Promise<HostRecord> {
+    const { store, index, policy } = this.deps;
+    const limit = policy.rungs['fence-migrate'].timeoutSeconds;
+    const tooLong = reported !== null && reported.leaseTimeoutSeconds >= limit;
+    const watchdog = tooLong ? null : reported;
+    const record = await store.updateHost(name, { watchdog });
+    index.hosts.set(name, record);
+    await this.audit(actor, 'host.watchdog', targetId('host', name), {
+      watchdog: watchdog ?? 'none',
+      ...(tooLong ? { refused: `lease ${reported.leaseTimeoutSeconds} s is not below the fence-migrate timeout (${limit} s)` } : {}),
+    });
     return record;
   }
 

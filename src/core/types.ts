@@ -62,7 +62,13 @@ export interface HostSpec {
   watchdog?: HostWatchdog;
 }
 
-export type WatchdogKind = 'sanlock' | 'wdmd' | 'hardware';
+/**
+ * What resets the host: a storage-lease watchdog (sanlock, wdmd), a hardware watchdog the
+ * operator runs, or 3RC's own agent (kickstart/rrc-watchdog.sh: fed while the host reaches a
+ * controller or a majority of its peers) on a hardware device or, where the host has none, softdog.
+ */
+export const WATCHDOG_KINDS = ['sanlock', 'wdmd', 'hardware', 'rrc-agent', 'rrc-agent-softdog'] as const;
+export type WatchdogKind = (typeof WATCHDOG_KINDS)[number];
 
 export interface HostWatchdog {
   kind: WatchdogKind;

@@ -10,7 +10,7 @@ import { buildApp } from '../api/app.js';
 import { parseListen } from '../config/index.js';
 import type { ControllerConfig, PxeConfig } from '../config/types.js';
 import type { HostSpec } from '../core/types.js';
-import type { BootServices } from '../drivers/pxe/index.js';
+import type { BootServices, WatchdogReportEvent } from '../drivers/pxe/index.js';
 import type { PxeProvisioner } from '../drivers/pxe/provisioner.js';
 import { createController, type Controller } from '../controller/index.js';
 import { Leadership } from '../controller/leadership.js';
@@ -214,6 +214,12 @@ export async function startService(config: ControllerConfig, opts: ServiceOption
         if (e.type !== 'inventory') return;
         boot.setHosts(e.hosts);
         provisioner.disableNetboot(e.hosts);
+      });
+      // A reinstalled host declares the watchdog its new system runs (or none): the self-fence rule reads it.
+      boot.events.on('watchdog', (e: WatchdogReportEvent) => {
+        controller.recordWatchdog(e.host, e.watchdog, 'install-callback').catch((err: unknown) => {
+          log.error({ host: e.host, err: String(err) }, 'could not record the watchdog reported by the install callback');
+        });
       });
     }
     if (world && config.demo) {

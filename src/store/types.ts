@@ -9,6 +9,7 @@ import type {
   ActionOutcome,
   HostOperationalState,
   HostSpec,
+  HostWatchdog,
   IncidentState,
   TargetId,
   TargetKind,
@@ -33,7 +34,8 @@ export interface VmRecord extends VmSpec {
   updatedAt: number;
 }
 
-export type HostPatch = Partial<Omit<HostSpec, 'name'>> & { state?: HostOperationalState };
+/** `watchdog: null` clears the declaration (a reinstalled host that runs none). */
+export type HostPatch = Partial<Omit<HostSpec, 'name' | 'watchdog'>> & { state?: HostOperationalState; watchdog?: HostWatchdog | null };
 export type VmPatch = Partial<Omit<VmSpec, 'name'>>;
 
 /** The persisted state machine of one target (a transition, not a probe, writes it). */

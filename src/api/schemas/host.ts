@@ -1,6 +1,6 @@
 /** Host inventory: the input spec (validated, normalized) and the response record. */
 import { z } from 'zod';
-import type { HostSpec } from '../../core/types.js';
+import { WATCHDOG_KINDS, type HostSpec } from '../../core/types.js';
 import {
   addressSchema,
   hostNameSchema,
@@ -36,7 +36,7 @@ export const CapacitySchema = z.strictObject({
 
 /** The watchdog contract a host runs (issue 9): only then may a silent host count as self-fenced. */
 export const HostWatchdogSchema = z.strictObject({
-  kind: z.enum(['sanlock', 'wdmd', 'hardware']),
+  kind: z.enum(WATCHDOG_KINDS),
   leaseTimeoutSeconds: z.number().positive(),
 });
 
@@ -69,7 +69,7 @@ export const HostOutSchema = z.object({
   hypervisorUri: z.string(),
   ssh: z.object({ host: z.string(), port: z.int(), user: z.string(), keyRef: z.string().optional() }).optional(),
   capacity: z.object({ cores: z.number(), ramGb: z.number(), diskTb: z.number() }),
-  watchdog: z.object({ kind: z.enum(['sanlock', 'wdmd', 'hardware']), leaseTimeoutSeconds: z.number() }).optional(),
+  watchdog: z.object({ kind: z.enum(WATCHDOG_KINDS), leaseTimeoutSeconds: z.number() }).optional(),
   state: z.enum(HOST_STATES),
   createdAt: isoTimeSchema,
   updatedAt: isoTimeSchema,

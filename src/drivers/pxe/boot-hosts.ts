@@ -161,7 +161,8 @@ export function ipxeVars(h: BootHost, mac: string, ctx: RenderContext): Template
   };
 }
 
-export function kickstartVars(h: BootHost, mac: string | undefined, ctx: RenderContext, callbackUrl: string): TemplateVars {
+/** `peers`: the other hosts' addresses, which the watchdog agent asks when no controller answers. */
+export function kickstartVars(h: BootHost, mac: string | undefined, ctx: RenderContext, callbackUrl: string, peers: string[] = []): TemplateVars {
   const i = installOf(h, ctx.install);
   const netmask = h.netmask ?? ctx.net.netmask;
   const gateway = h.gateway ?? ctx.net.gateway ?? '';
@@ -193,5 +194,6 @@ export function kickstartVars(h: BootHost, mac: string | undefined, ctx: RenderC
     callbackUrl,
     controller: ctx.baseUrl,
     controllerPublicKey: ctx.controllerPublicKey ?? '',
+    watchdogPeers: peers,
   };
 }

@@ -6,18 +6,23 @@
  *   GET  /files/*                kernel, initrd, images (single-range Range support)
  *   POST|GET /callback/<host>?token=&mac=   install complete: one use per token, from the leased
  *                                address, for the MAC that netbooted, while netboot is on; may
- *                                carry the new ed25519 host key (`hostkey`), recorded in known_hosts
+ *                                carry the new ed25519 host key (`hostkey`), recorded in known_hosts,
+ *                                and the watchdog the host runs (`watchdog=<kind>:<lease>`, declared)
+ *   GET  /agent/rrc-watchdog     the host watchdog agent the kickstart installs
+ *   GET  /health                 any answer: the agent's proof that it reaches this controller
  * `buildBootHttp` wraps it in its own fastify instance (no listen), so tests use inject().
  * Templates are read per request, so an edited template applies to the next boot.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { HostWatchdog } from '../../core/types.js';
 import type { Clock, InstallProfile, Logger } from '../../env/env.js';
 import { parseEd25519KeyLine, type KnownHostsStore } from '../known-hosts.js';
 import { ipxeVars, kickstartVars, sshNamesOf, type BootHost, type BootHostTable, type RenderContext } from './boot-hosts.js';
 import { isMac, normalizeMac } from './dhcp-codec.js';
 import { sendFile } from './http-files.js';
+import { parseWatchdogReport } from './watchdog-report.js';
 import { renderTemplate, TemplateError } from './template.js';
 import { REFUSAL_TEXT, type InstallTokens } from './tokens.js';
 
@@ -40,6 +45,10 @@ export interface HttpBootDeps {
   installProfile?(host: string): InstallProfile | undefined;
   /** The callback arrived with a valid token: turn netboot off, resolve the reinstall. */
   onInstallComplete(host: BootHost): void;
+  /** What the new installation runs as its watchdog (null: none), from a valid callback. */
+  onWatchdogReport?(host: BootHost, watchdog: HostWatchdog | null): void;
+  /** kickstart/rrc-watchdog.sh, served to installing hosts. */
+  agentScript: string;
   milestone(host: string, name: HttpMilestone, detail: string): void;
   log: Logger;
   clock: Clock;
@@ -116,7 +125,8 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
     const profile = d.installProfile?.(host.name);
     const template = profile?.template ?? host.install?.template ?? d.render.install.template;
     try {
-      const vars = kickstartVars(host, grant.lease.mac, d.render, callbackUrl);
+      const peers = d.hosts.all().filter((h) => h.name !== host.name).map((h) => h.ip);
+      const vars = kickstartVars(host, grant.lease.mac, d.render, callbackUrl, peers);
       const rendered = await render(join(d.kickstartTemplates, `${template}.ks.tpl`), vars, 'kickstart');
       const body = profile?.firstBoot ? withFirstBoot(rendered, profile.firstBoot, callbackUrl) : rendered;
       stats.kickstarts++;
@@ -125,6 +135,13 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
     } catch (e) {
       return renderFailed(e, host.name, reply);
     }
+  });
+
+  app.get('/health', async (_req, reply) => reply.send({ ok: true }));
+
+  app.get('/agent/rrc-watchdog', async (_req, reply) => {
+    const body = await readFile(d.agentScript, 'utf8');
+    return reply.type('text/x-shellscript; charset=utf-8').header('cache-control', 'no-store').send(body);
   });
 
   // Explicit HEAD: fastify's implicit HEAD route would reset Content-Length to 0.
@@ -150,7 +167,7 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
       stats.rejectedCallbacks++;
       return reply.code(404).send({ error: 'unknown host' });
     }
-    const { token, mac, hostKey } = callbackFields(req.query, req.body);
+    const { token, mac, hostKey, watchdog } = callbackFields(req.query, req.body);
     const refuse = (code: number, result: string, error: string) => {
       stats.rejectedCallbacks++;
       log.warn({ host: host.name, from: req.ip, mac, result, reason: error }, 'install callback refused');
@@ -159,6 +176,8 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
     // Checked before the token: a malformed key must not use the token up.
     const key = hostKey === undefined ? undefined : parseEd25519KeyLine(hostKey);
     if (key && !key.ok) return refuse(400, 'bad-host-key', `host key refused: ${key.reason}`);
+    const report = parseWatchdogReport(watchdog);
+    if (!report.ok) return refuse(400, 'bad-watchdog', report.reason);
     const result = token ? d.tokens.consume(host.name, token, { from: req.ip, mac, isNetbootEnabled: d.isNetbootEnabled }) : 'invalid';
     if (result !== 'ok') return refuse(result === 'used' ? 409 : 403, result, REFUSAL_TEXT[result]);
     stats.callbacks++;
@@ -178,8 +197,9 @@ export const bootHttpPlugin: FastifyPluginAsync<HttpBootDeps & { stats: HttpStat
       keyNote = 'host key reported, no known_hosts store configured';
       log.warn({ host: host.name, key: key.key }, 'new host key not recorded: no known_hosts store');
     }
-    log.info({ host: host.name, from: req.ip, mac }, 'install complete callback');
+    log.info({ host: host.name, from: req.ip, mac, watchdog: report.watchdog }, 'install complete callback');
     d.onInstallComplete(host);
+    d.onWatchdogReport?.(host, report.watchdog);
     d.milestone(host.name, 'callback', `from ${req.ip}, ${keyNote}`);
     // iPXE's `chain` executes what it fetches: answer GET with a harmless script.
     if (req.method === 'GET') return reply.type(IPXE_TYPE).send('#!ipxe\necho 3RC: install recorded\nexit 0\n');
@@ -200,10 +220,10 @@ export function newHttpStats(): HttpStats {
   return { scripts: 0, kickstarts: 0, files: 0, callbacks: 0, rejectedCallbacks: 0, refusedKickstarts: 0, hostKeysRecorded: 0, notFound: 0, renderErrors: 0 };
 }
 
-type CallbackQuery = { token?: string; mac?: string; hostkey?: string };
+type CallbackQuery = { token?: string; mac?: string; hostkey?: string; watchdog?: string };
 
 /** token, MAC and host key from the query, a form body (curl --data-urlencode) or a plain-text body (the key). */
-function callbackFields(query: CallbackQuery, body: unknown): { token?: string; mac?: string; hostKey?: string } {
+function callbackFields(query: CallbackQuery, body: unknown): { token?: string; mac?: string; hostKey?: string; watchdog?: string } {
   const form = (body as { form?: URLSearchParams } | undefined)?.form;
   const text = (body as { text?: string } | undefined)?.text;
   const pick = (name: keyof CallbackQuery) => {
@@ -215,6 +235,7 @@ function callbackFields(query: CallbackQuery, body: unknown): { token?: string; 
     token: pick('token'),
     mac: rawMac !== undefined && isMac(rawMac) ? normalizeMac(rawMac) : undefined,
     hostKey: pick('hostkey') ?? text,
+    watchdog: pick('watchdog'),
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { HostWatchdog } from '../../core/types.js';
 import type { Clock, InstallProfile, Logger } from '../../env/env.js';
 import { errorText, RrcError } from '../../errors.js';
 import type { BootFileNames } from './boot-select.js';
@@ -24,6 +25,12 @@ export interface BootMilestone {
   name: 'dhcp' | 'tftp' | 'http' | 'kickstart' | 'callback';
   at: number;
   detail?: string;
+}
+
+/** A freshly installed host's callback said which watchdog it runs (null: none). */
+export interface WatchdogReportEvent {
+  host: string;
+  watchdog: HostWatchdog | null;
 }
 
 export interface BootBinary {
@@ -83,7 +90,7 @@ export interface BootServicesConfig {
 export interface BootServices {
   readonly ports: { dhcp: number; tftp: number; http: number };
   readonly baseUrl: string;
-  /** 'milestone' (BootMilestone), 'lease' (LeaseEvent), 'transfer-done' (TransferEvent). */
+  /** 'milestone' (BootMilestone), 'lease' (LeaseEvent), 'transfer-done' (TransferEvent), 'watchdog' (WatchdogReportEvent). */
   readonly events: EventEmitter;
   stop(): Promise<void>;
   setNetboot(mac: string, on: boolean): void;
@@ -150,6 +157,14 @@ export async function startBootServices(cfg: BootServicesConfig): Promise<BootSe
         onInstallComplete: (host) => {
           for (const mac of host.macs) dhcpRef.server?.setNetboot(mac, false);
         },
+        onWatchdogReport: (host, watchdog) => {
+          try {
+            events.emit('watchdog', { host: host.name, watchdog } satisfies WatchdogReportEvent);
+          } catch (e) {
+            log.error({ err: String(e) }, 'watchdog listener threw');
+          }
+        },
+        agentScript: `${REPO}kickstart/rrc-watchdog.sh`,
         milestone,
         log,
         clock: cfg.clock,

@@ -1,7 +1,8 @@
 /**
  * The HTTP boot routes through fastify's inject(): scripts, kickstart, files with Range, and the
  * install-complete callback bound to the host being reinstalled (its leased address, its MAC,
- * its netboot) that records the new host key in known_hosts for that host only.
+ * its netboot) that records the new host key in known_hosts for that host only and reports the
+ * watchdog the new system runs; the watchdog agent and the controller's /health for that agent.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { BootHostTable, DEFAULT_INSTALL, type BootHost } from '../../../src/drivers/pxe/boot-hosts.js';
 import { buildBootHttp, newHttpStats } from '../../../src/drivers/pxe/http-boot.js';
+import type { HostWatchdog } from '../../../src/core/types.js';
 import type { InstallProfile } from '../../../src/env/env.js';
 import { realRoot } from '../../../src/drivers/pxe/path-jail.js';
 import { InstallTokens } from '../../../src/drivers/pxe/tokens.js';
@@ -18,6 +20,7 @@ import { KnownHostsStore, parseKnownHosts } from '../../../src/drivers/known-hos
 import { ed25519KeyLine, recordingLogger, tempDir, wallClock } from './support.js';
 
 const BASE = 'http://198.18.0.1:8080';
+const AGENT = join(import.meta.dirname, '../../../kickstart/rrc-watchdog.sh');
 const NODE1: BootHost = {
   name: 'node-1',
   macs: ['52:54:00:00:00:01', '52:54:00:00:01:01'],
@@ -40,6 +43,7 @@ describe('HTTP boot routes', () => {
   const blob = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
   const netbootOff = new Set<string>();
   const completed: string[] = [];
+  const watchdogs: Array<[string, HostWatchdog | null]> = [];
   const milestones: string[] = [];
   const tokens = new InstallTokens(wallClock);
   const log = recordingLogger();
@@ -76,6 +80,8 @@ describe('HTTP boot routes', () => {
           completed.push(h.name);
           for (const m of h.macs) netbootOff.add(m);
         },
+        onWatchdogReport: (h, w) => watchdogs.push([h.name, w]),
+        agentScript: AGENT,
         milestone: (host, name) => milestones.push(`${host}:${name}`),
         log,
         clock: wallClock,
@@ -130,7 +136,12 @@ describe('HTTP boot routes', () => {
     has(`key='${CONTROLLER_KEY}'`);
     has(`  printf '%s\\n' "$key" >> /root/.ssh/authorized_keys`);
     has(`  ip -4 -o addr show dev "\${dev##*/}" 2>/dev/null | grep -qF "inet 198.18.0.11/" && mac=$(cat "$dev/address")`);
-    has(`  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" '${BASE}/callback/node-1?token=${token}' && break`);
+    has(`  curl -fsS -X POST --data-urlencode "mac=$mac" --data-urlencode "watchdog=$watchdog" --data-urlencode "hostkey@/etc/ssh/ssh_host_ed25519_key.pub" '${BASE}/callback/node-1?token=${token}' && break`);
+    // The watchdog agent: fetched from this controller, told the controller and the other hosts.
+    has(`if curl -fsS -o /usr/local/sbin/rrc-watchdog '${BASE}'/agent/rrc-watchdog; then`);
+    has(`RRC_CONTROLLERS="${BASE}"`);
+    has(`RRC_PEERS="198.18.0.66 198.18.0.12"`); // by host name
+    has('  systemctl enable rrc-watchdog.service && lease=$(/usr/local/sbin/rrc-watchdog lease) && watchdog="$kind:$lease"');
     const post = r.body.slice(r.body.indexOf('%post'), r.body.lastIndexOf('%end')).split('\n').slice(1).join('\n');
     execFileSync('sh', ['-n'], { input: post }); // the %post is valid shell
     assert.ok(milestones.includes('node-1:kickstart'));
@@ -246,18 +257,23 @@ describe('HTTP boot routes', () => {
     await refused(await post(url, { mac, hostkey: `${hostKey}\n${hostKey}` }), 400, 'host key refused: more than one line');
     await refused(await post(url, { mac, hostkey: 'ssh-rsa AAAAB3NzaC1yc2E= root@x' }), 400, 'host key refused: not an "ssh-ed25519 <base64> [comment]" line');
     await refused(await post(url, { mac, hostkey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== root@x' }), 400, 'host key refused: the base64 is not an ed25519 public key');
+    await refused(await post(url, { mac, hostkey: hostKey, watchdog: 'sanlock:60' }), 400, 'watchdog kind "sanlock" cannot be declared by a callback (one of rrc-agent, rrc-agent-softdog)');
+    await refused(await post(url, { mac, hostkey: hostKey, watchdog: 'rrc-agent:0' }), 400, 'watchdog lease 0 s is outside 1..3600');
+    await refused(await post(url, { mac, hostkey: hostKey, watchdog: 'rrc-agent' }), 400, 'watchdog report "rrc-agent" is not <kind>:<lease seconds>');
     netbootOff.add(mac);
     await refused(await post(url, { mac, hostkey: hostKey }), 403, 'netboot of this host has ended');
     netbootOff.delete(mac);
     assert.deepEqual(completed, [], 'no refused call completed the install');
     const refusals = log.records.filter((l) => l.msg === 'install callback refused').map((l) => (l.obj as { result: string }).result);
-    for (const r of ['invalid', 'wrong-address', 'wrong-mac', 'bad-host-key', 'netboot-off']) assert.ok(refusals.includes(r), `${r} logged: ${refusals.join(', ')}`);
+    assert.deepEqual(watchdogs, [], 'no refused call reported a watchdog');
+    for (const r of ['invalid', 'wrong-address', 'wrong-mac', 'bad-host-key', 'bad-watchdog', 'netboot-off']) assert.ok(refusals.includes(r), `${r} logged: ${refusals.join(', ')}`);
     assert.equal(readFileSync(knownHostsFile, 'utf8').split('\n').filter((l) => l.startsWith('[node-2.lab]:2222 ')).length, 1);
 
     // None of the refusals used the token up: the real installer still calls back.
-    const ok = await post(url, { mac, hostkey: `${hostKey}\n` });
+    const ok = await post(url, { mac, hostkey: `${hostKey}\n`, watchdog: 'rrc-agent-softdog:53' });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(completed, ['node-2']);
+    assert.deepEqual(watchdogs, [['node-2', { kind: 'rrc-agent-softdog', leaseTimeoutSeconds: 53 }]]);
     assert.ok(milestones.includes('node-2:callback'));
     assert.equal((await app.inject({ method: 'GET', url, remoteAddress: NODE2.ip })).statusCode, 409);
 
@@ -288,5 +304,15 @@ describe('HTTP boot routes', () => {
     assert.equal(r.statusCode, 200, r.body);
     assert.ok(r.body.startsWith('#!ipxe'));
     assert.equal(readFileSync(knownHostsFile, 'utf8'), before, 'no key reported, known_hosts unchanged');
+    assert.deepEqual(watchdogs.at(-1), ['node-1', null], 'no watchdog reported: the host runs none');
+  });
+
+  it('serves the watchdog agent the kickstart installs, and answers its /health check', async () => {
+    const agent = await app.inject({ url: '/agent/rrc-watchdog', remoteAddress: NODE1.ip });
+    assert.equal(agent.statusCode, 200);
+    assert.equal(agent.body, readFileSync(AGENT, 'utf8'));
+    execFileSync('bash', ['-n'], { input: agent.body });
+    const health = await app.inject({ url: '/health', remoteAddress: NODE1.ip });
+    assert.equal(health.statusCode, 200);
   });
 });
