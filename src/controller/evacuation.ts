@@ -116,7 +116,8 @@ export class Evacuation {
     const since = this.inv.hostSilentSince(host.name);
     if (rule === null) {
       if (this.policy.selfFenceAfterSeconds !== null) {
-        throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${unconfirmed.message}; ${host.name} declares no watchdog, so it is not assumed to have fenced itself: confirm by hand`);
+        const detail = unconfirmed.message.replace(/^fencing could not be confirmed: /, '');
+        throw new RrcError('RRC_ERR_FENCE_UNCONFIRMED', `${detail}; ${host.name} declares no watchdog, so it is not assumed to have fenced itself: confirm by hand`);
       }
       throw unconfirmed;
     }

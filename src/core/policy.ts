@@ -85,10 +85,11 @@ export interface Policy {
   /** Soft VM reboot: how long to wait for the guest to shut down before destroying it. */
   vmShutdownTimeoutSeconds: number;
   /**
-   * The configured alternative when a BMC cannot confirm power off: hosts run a storage-lease
-   * watchdog (sanlock / wdmd style) that resets a host within this many seconds of losing its
-   * lease. Once the host has been silent that long, it counts as fenced. null (default): the
-   * incident waits for an operator to confirm the host is off.
+   * The alternative when a BMC cannot confirm power off, for hosts that declare a watchdog
+   * (HostSpec.watchdog: 3RC's agent, which the kickstart installs and the install callback
+   * declares, or sanlock / wdmd / a hardware watchdog the operator declares). Such a host, silent
+   * to the controller and its peers for max(this, its declared lease), counts as reset by its
+   * watchdog. Default 60. null: no watchdog is trusted; a person confirms every such host off.
    */
   selfFenceAfterSeconds: number | null;
   /** Command run over SSH on the host for the restart-hypervisor rung. */
@@ -114,7 +115,7 @@ export const DEFAULT_POLICY: Policy = {
   reinstallDeadlineSeconds: 900,
   blockedGraceSeconds: 120,
   vmShutdownTimeoutSeconds: 30,
-  selfFenceAfterSeconds: null,
+  selfFenceAfterSeconds: 60,
   hypervisorRestartCommand: 'systemctl restart libvirtd',
   hostRebootCommand: 'systemctl reboot',
   safety: {
