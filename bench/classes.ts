@@ -206,9 +206,9 @@ export const CLASSES: readonly CrashClass[] = [
 ];
 
 /** A class's criterion in a rack with or without host watchdogs (profiles.ts). */
-export function criterionOf(name: ClassName, watchdogSeconds: number | null): Criterion {
+export function criterionOf(name: ClassName, hasWatchdog: boolean): Criterion {
   const c = crashClass(name);
-  return c.personWithoutWatchdog && watchdogSeconds === null ? 'person' : c.criterion;
+  return c.personWithoutWatchdog && !hasWatchdog ? 'person' : c.criterion;
 }
 
 export function crashClass(name: string): CrashClass {

@@ -39,8 +39,10 @@ export const USAGE = `usage: npm run bench -- [options]      (or: 3rc bench [opt
   --seed <n|text>        seed; same seed, same numbers (default ${DEFAULT_CONFIG.seed})
   --seeds <list>         several seeds, one after another: 1-20, 1,3,5 or 1-3,7; per-seed lines and pooled
                          statistics ("100 % under 600 s" must hold on every seed); not with --seed
-  --profile <name>       defaults (shipped policy: no watchdog, no self-fence) or watchdog (a storage-lease
-                         watchdog declared on every host, policy.selfFenceAfterSeconds = --watchdog) (default defaults)
+  --profile <name>       defaults (a rack 3RC installed: every host runs the shipped watchdog agent and declared
+                         it; shipped policy), bare (hosts with no watchdog; shipped policy) or watchdog (a
+                         storage-lease watchdog declared on every host, policy.selfFenceAfterSeconds = --watchdog)
+                         (default defaults)
   --strategy <name>      ours (evacuate first), reference (the talk: repair the host while its VMs wait,
                          policy.evacuateFirst false) or both, side by side (default ours)
   --hosts <n>            primary hosts (default ${DEFAULT_CONFIG.hosts}; scale mode ${DEFAULT_SCALE.hosts})
@@ -162,7 +164,8 @@ export async function benchMain(argv: readonly string[], io: { out: (s: string) 
       mix: loadMix((values.mix as string | undefined) ?? DEFAULT_MIX_FILE),
       profile: settings.profile,
       strategy: strategies[0]!,
-      watchdogSeconds: settings.watchdogSeconds,
+      watchdog: settings.watchdog,
+      ...(settings.selfFenceAfterSeconds !== undefined ? { selfFenceAfterSeconds: settings.selfFenceAfterSeconds } : {}),
       operatorDelaySeconds: num('operator-delay', values['operator-delay'] as string | undefined, DEFAULT_CONFIG.operatorDelaySeconds),
       probeHints: !values['no-hints'],
     };

@@ -73,7 +73,7 @@ export async function runMulti(base: BenchConfig, opts: MultiOptions): Promise<M
       const run = await runSharded({ ...base, seed, strategy }, opts);
       const result = buildResult(run);
       lines.push(seedLine(strategy, result));
-      for (const s of poolSamplesOf(run.injections, base.watchdogSeconds)) mine.push(s);
+      for (const s of poolSamplesOf(run.injections, base.watchdog !== null)) mine.push(s);
       const { strategy: _s, policy: _p, ...rest } = result.config;
       config ??= rest;
       policyByStrategy[strategy] = { evacuateFirst: run.policy.evacuateFirst, selfFenceAfterSeconds: run.policy.selfFenceAfterSeconds };

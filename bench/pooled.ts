@@ -66,13 +66,13 @@ export interface SeedLine {
   under600Met: boolean;
 }
 
-export function poolSamplesOf(injections: readonly InjectionOutcome[], watchdogSeconds: number | null): PoolSample[] {
+export function poolSamplesOf(injections: readonly InjectionOutcome[], hasWatchdog: boolean): PoolSample[] {
   return injections.map((i) => ({
     cls: i.cls,
     recovery: i.result?.recovery ?? null,
     repair: i.result?.repair ?? null,
     hostClass: i.hosts.length > 0,
-    criterion: criterionOf(i.cls, watchdogSeconds),
+    criterion: criterionOf(i.cls, hasWatchdog),
     handover: i.result?.handover ?? null,
   }));
 }

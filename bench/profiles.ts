@@ -2,9 +2,14 @@
  * What the bench assumes about the rack (profile) and which recovery strategy the controller runs
  * (strategy), each mapped to the settings the product really has: no bench-only behaviour.
  *
- * - `defaults`: the shipped policy (no `selfFenceAfterSeconds`), hosts declare no watchdog, the
- *   world has none. BMC boot progress stays on: the real IPMI driver reads it from the SEL
- *   (`src/drivers/ipmi-sel.ts`), the simulated BMCs report the same states.
+ * - `defaults`: a rack 3RC installed, on the shipped policy. Every host runs the watchdog agent
+ *   the kickstart installs (kickstart/rrc-watchdog.sh: fed while the host reaches the controller
+ *   or a majority of its peers) and declared it in its install callback with the agent's lease;
+ *   the world resets a host off the network that still runs guests at the latest the agent's
+ *   device would. policy.selfFenceAfterSeconds stays the shipped 60. BMC boot progress is on: the
+ *   real IPMI driver reads it from the SEL (`src/drivers/ipmi-sel.ts`).
+ * - `bare`: hosts 3RC did not install and that run no watchdog (nothing declared): the shipped
+ *   policy, so a host silent with its BMC dead goes to a person.
  * - `watchdog`: hosts run a storage-lease watchdog (sanlock / wdmd), declared on every host, and
  *   the policy counts a silent host as fenced after the same time (`--watchdog <s>`, default 60).
  *
@@ -13,9 +18,12 @@
  *   everything else, the evidence gate included, is the controller's own.
  */
 import type { DeepPartial, Policy } from '../src/core/policy.js';
+import type { WatchdogKind } from '../src/core/types.js';
+import { agentLeaseSeconds, agentResetAfterContactLossSeconds } from '../src/drivers/pxe/watchdog-agent.js';
+import type { WatchdogContact } from '../src/env/sim/world-types.js';
 import { UsageError } from './usage-error.js';
 
-export const PROFILES = ['defaults', 'watchdog'] as const;
+export const PROFILES = ['defaults', 'bare', 'watchdog'] as const;
 export type Profile = (typeof PROFILES)[number];
 
 export const STRATEGIES = ['ours', 'reference'] as const;
@@ -24,13 +32,33 @@ export type Strategy = (typeof STRATEGIES)[number];
 /** The watchdog profile's lease time unless `--watchdog` says otherwise. */
 export const DEFAULT_WATCHDOG_SECONDS = 60;
 
+/** The watchdog every host of the rack runs: what resets it (world) and what it declared (controller). */
+export interface RackWatchdog {
+  kind: WatchdogKind;
+  contact: WatchdogContact;
+  /** The world resets a host that lost contact while running guests this long after. */
+  resetAfterSeconds: number;
+  /** HostSpec.watchdog.leaseTimeoutSeconds on every host. */
+  leaseSeconds: number;
+}
+
 export interface ProfileSettings {
   profile: Profile;
-  /** World watchdog, declared on every host, and policy.selfFenceAfterSeconds (null: none of them). */
-  watchdogSeconds: number | null;
+  /** null: no host runs (or declares) a watchdog. */
+  watchdog: RackWatchdog | null;
+  /** Set only where the profile changes the shipped policy.selfFenceAfterSeconds. */
+  selfFenceAfterSeconds?: number;
   /** Simulated BMC boot progress (what the real driver reads from the SEL). */
   bootProgress: true;
 }
+
+/** The shipped agent, hardware device (a softdog host declares the same lease). */
+export const AGENT_WATCHDOG: RackWatchdog = {
+  kind: 'rrc-agent',
+  contact: 'cluster',
+  resetAfterSeconds: agentResetAfterContactLossSeconds(),
+  leaseSeconds: agentLeaseSeconds(),
+};
 
 function oneOf<T extends string>(option: string, allowed: readonly T[], text: string): T {
   if ((allowed as readonly string[]).includes(text)) return text as T;
@@ -40,15 +68,22 @@ function oneOf<T extends string>(option: string, allowed: readonly T[], text: st
 /** `--profile` (default `defaults`) and `--watchdog` (only meaningful in the watchdog profile). */
 export function profileSettings(profileText: string | undefined, watchdogText: string | undefined): ProfileSettings {
   const profile = oneOf('profile', PROFILES, profileText ?? 'defaults');
-  if (profile === 'defaults') {
-    if (watchdogText !== undefined) throw new UsageError('--watchdog needs --profile watchdog (the defaults profile has no watchdog)');
-    return { profile, watchdogSeconds: null, bootProgress: true };
+  if (profile !== 'watchdog') {
+    if (watchdogText !== undefined) throw new UsageError(`--watchdog needs --profile watchdog (the ${profile} profile sets its own)`);
+    return { profile, watchdog: profile === 'defaults' ? AGENT_WATCHDOG : null, bootProgress: true };
   }
-  if (watchdogText === undefined) return { profile, watchdogSeconds: DEFAULT_WATCHDOG_SECONDS, bootProgress: true };
-  if (watchdogText === 'off') throw new UsageError('--watchdog off is the defaults profile: use --profile defaults');
-  const seconds = Number(watchdogText);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--watchdog must be a positive number of seconds, not "${watchdogText}"`);
-  return { profile, watchdogSeconds: seconds, bootProgress: true };
+  let seconds = DEFAULT_WATCHDOG_SECONDS;
+  if (watchdogText !== undefined) {
+    if (watchdogText === 'off') throw new UsageError('--watchdog off is the bare profile: use --profile bare');
+    seconds = Number(watchdogText);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--watchdog must be a positive number of seconds, not "${watchdogText}"`);
+  }
+  return {
+    profile,
+    watchdog: { kind: 'sanlock', contact: 'storage', resetAfterSeconds: seconds, leaseSeconds: seconds },
+    selfFenceAfterSeconds: seconds,
+    bootProgress: true,
+  };
 }
 
 /** `--strategy ours|reference|both` -> the strategies to run, in report order. */
@@ -58,9 +93,12 @@ export function parseStrategies(text: string | undefined): Strategy[] {
   return [oneOf('strategy', [...STRATEGIES, 'both'], value) as Strategy];
 }
 
-/** The policy the controller runs with, from the profile's watchdog and the strategy. */
-export function benchPolicy(watchdogSeconds: number | null, strategy: Strategy): DeepPartial<Policy> {
-  return { selfFenceAfterSeconds: watchdogSeconds, ...(strategy === 'reference' ? { evacuateFirst: false } : {}) };
+/** The policy the controller runs with: the shipped one, with the profile's self-fence time and the strategy. */
+export function benchPolicy(selfFenceAfterSeconds: number | undefined, strategy: Strategy): DeepPartial<Policy> {
+  return {
+    ...(selfFenceAfterSeconds !== undefined ? { selfFenceAfterSeconds } : {}),
+    ...(strategy === 'reference' ? { evacuateFirst: false } : {}),
+  };
 }
 
 /** How the reference strategy differs from the talk's ladder (printed in the report). */

@@ -55,9 +55,11 @@ function renderHarm(L: string[], r: BenchResult): void {
 
 /** The profile in one sentence: what the rack and the policy assume. */
 export function profileSentence(cfg: Record<string, unknown>): string {
-  const watchdog = cfg.watchdogSeconds === null
-    ? 'no host watchdog, policy.selfFenceAfterSeconds off (shipped default)'
-    : `host watchdog = policy.selfFenceAfterSeconds = ${String(cfg.watchdogSeconds)} s`;
+  const wd = cfg.watchdog as { kind: string; contact: string; resetAfterSeconds: number; leaseSeconds: number } | null | undefined;
+  const fence = `policy.selfFenceAfterSeconds ${String(cfg.selfFenceAfterSeconds)} s`;
+  const watchdog = !wd
+    ? `no host watchdog (nothing declared; ${fence})`
+    : `every host runs a ${wd.kind} watchdog (${wd.contact} contact; reset ${wd.resetAfterSeconds} s after losing it; declared lease ${wd.leaseSeconds} s; ${fence})`;
   return `profile \`${String(cfg.profile)}\`: ${watchdog}; ${String(cfg.bootProgress)}.`;
 }
 

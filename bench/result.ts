@@ -110,7 +110,7 @@ function sortedCounts(entries: Iterable<string>): Record<string, number> {
   return Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function classResult(name: ClassName, list: InjectionOutcome[], watchdogSeconds: number | null): ClassResult {
+function classResult(name: ClassName, list: InjectionOutcome[], hasWatchdog: boolean): ClassResult {
   const rec = list.map((i) => i.result!).filter((r) => r.recovery !== null);
   const recovery = rec.map((r) => r.recovery!);
   const overhead = list.map((i) => i.result!.overhead).filter((x): x is number => x !== null);
@@ -137,7 +137,7 @@ function classResult(name: ClassName, list: InjectionOutcome[], watchdogSeconds:
     wastedPerInjection: list.length ? round(wasted / list.length, 3) : 0,
     operatorActions: list.reduce((n, i) => n + i.result!.operatorActions, 0),
     variants: sortedCounts(list.map((i) => i.variant)),
-    criterion: criterionOf(name, watchdogSeconds),
+    criterion: criterionOf(name, hasWatchdog),
     harm: classHarm(list),
     handover: handovers.length
       ? { ...summarize(handovers), n: list.length, handedOver: handovers.length, under600: round(handovers.filter((x) => x < LIMIT_SECONDS).length / list.length, 4) }
@@ -179,7 +179,7 @@ function harmSummary(run: RunLike): HarmSummary {
 export function buildResult(run: RunLike): BenchResult {
   const byClass = new Map<ClassName, InjectionOutcome[]>(CLASS_NAMES.map((c) => [c, []]));
   for (const inj of run.injections) byClass.get(inj.cls)!.push(inj);
-  const watchdog = run.config.watchdogSeconds;
+  const watchdog = run.config.watchdog !== null;
   const classes = CLASS_NAMES.filter((c) => byClass.get(c)!.length > 0).map((c) => classResult(c, byClass.get(c)!, watchdog));
   // Recovery time is the criterion of most classes only: the no-harm and person ones stay out of `overall`.
   const all = run.injections.filter((i) => criterionOf(i.cls, watchdog) === 'recovery').map((i) => i.result!);
@@ -218,7 +218,7 @@ export function buildResult(run: RunLike): BenchResult {
       spares: c.spares,
       vms: c.vms,
       meanIntervalSeconds: c.meanIntervalSeconds,
-      watchdogSeconds: c.watchdogSeconds,
+      watchdog: c.watchdog,
       selfFenceAfterSeconds: run.policy.selfFenceAfterSeconds,
       operatorDelaySeconds: c.operatorDelaySeconds,
       probeIntervalSeconds: c.probeIntervalSeconds,

@@ -14,7 +14,7 @@ import { CLASS_NAMES, crashClass, type ClassName } from './classes.js';
 import { buildCluster } from './cluster.js';
 import { apportion } from './stats.js';
 import { emptyHarmTally } from './harm.js';
-import { benchPolicy, type Profile, type Strategy } from './profiles.js';
+import { AGENT_WATCHDOG, benchPolicy, type Profile, type RackWatchdog, type Strategy } from './profiles.js';
 import { Tracker, type Injection } from './tracker.js';
 
 export type Mix = Partial<Record<ClassName, number>>;
@@ -28,12 +28,14 @@ export interface BenchConfig {
   mix: Mix;
   /** Mean time between two injections (exponential inter-arrival times). */
   meanIntervalSeconds: number;
-  /** What the rack is assumed to have (profiles.ts); sets watchdogSeconds. */
+  /** What the rack is assumed to have (profiles.ts); sets watchdog and selfFenceAfterSeconds. */
   profile: Profile;
   /** The recovery strategy the controller runs (profiles.ts: ours or the talk's reference). */
   strategy: Strategy;
-  /** World watchdog, declared on every host, and policy.selfFenceAfterSeconds, the same number (null: none). */
-  watchdogSeconds: number | null;
+  /** The watchdog every host runs and declares (null: none). */
+  watchdog: RackWatchdog | null;
+  /** policy.selfFenceAfterSeconds when the profile changes it (undefined: the shipped default). */
+  selfFenceAfterSeconds?: number;
   /** The simulated operator acts on a quarantined / waiting target this long after it stopped. */
   operatorDelaySeconds: number;
   probeIntervalSeconds: number;
@@ -64,7 +66,7 @@ export const DEFAULT_CONFIG: Omit<BenchConfig, 'mix'> = {
   meanIntervalSeconds: 120,
   profile: 'defaults',
   strategy: 'ours',
-  watchdogSeconds: null,
+  watchdog: AGENT_WATCHDOG,
   operatorDelaySeconds: 900,
   probeIntervalSeconds: 5,
   probeConcurrency: 32,
@@ -111,21 +113,21 @@ export async function runBench(config: BenchConfig): Promise<BenchRun> {
   const root = new Random(`3rc-bench/${config.seed}`);
   const cluster = buildCluster(config, root.fork('cluster'));
   const vms = cluster.vms;
-  // The world's storage-lease watchdog is declared on every host (the controller self-fences only
-  // hosts that declare one: do no harm).
-  const watchdogSeconds = config.watchdogSeconds;
-  const hosts = watchdogSeconds === null ? cluster.hosts : cluster.hosts.map((h) => ({ ...h, watchdog: { kind: 'sanlock' as const, leaseTimeoutSeconds: watchdogSeconds } }));
+  // The world's watchdog is declared on every host (the controller self-fences only hosts that
+  // declare one: do no harm).
+  const wd = config.watchdog;
+  const hosts = wd === null ? cluster.hosts : cluster.hosts.map((h) => ({ ...h, watchdog: { kind: wd.kind, leaseTimeoutSeconds: wd.leaseSeconds } }));
   const { clock, world, store, policy, controller } = await buildSimRack({
     hosts,
     vms,
     start: BENCH_START,
     clockSettle: config.clockMode === 'exact' ? 'node' : 'microtasks',
     seed: `${config.seed}/world`,
-    world: { watchdogSeconds: config.watchdogSeconds },
+    world: wd === null ? { watchdogSeconds: null } : { watchdogSeconds: wd.resetAfterSeconds, watchdogContact: wd.contact },
     // The rack's BMCs report boot progress (a failed boot, a running OS), as the real IPMI driver
     // reads it from the SEL (src/drivers/ipmi-sel.ts): on in every profile.
     simEnv: { probeHints: config.probeHints, bootProgress: true, ...(config.latency ? { latency: config.latency } : {}) },
-    policy: benchPolicy(config.watchdogSeconds, config.strategy),
+    policy: benchPolicy(config.selfFenceAfterSeconds, config.strategy),
     probes: { intervalMs: config.probeIntervalSeconds * 1000, timeoutMs: 3000, concurrency: config.probeConcurrency },
     ...(config.log ? { log: config.log } : {}),
     recordEvents: false,

@@ -84,7 +84,8 @@ const base: BenchConfig = {
   seed,
   mix: loadMix(DEFAULT_MIX_FILE),
   profile: settings.profile,
-  watchdogSeconds: settings.watchdogSeconds,
+  watchdog: settings.watchdog,
+  ...(settings.selfFenceAfterSeconds !== undefined ? { selfFenceAfterSeconds: settings.selfFenceAfterSeconds } : {}),
   strategy: strategy!,
 };
 // `--shard 1/2`: the first of the two replicas `npm run bench -- --shards 2` runs (its own injection indexes).

@@ -87,4 +87,8 @@ export interface WorldOptions {
    * its domains stop, as after a power cycle, and it boots again. See world.ts.
    */
   watchdogSeconds?: number | null;
+  /** What the watchdog counts as contact: `storage` (default, sanlock) or `cluster` (3RC's agent). See world.ts. */
+  watchdogContact?: WatchdogContact;
 }
+
+export type WatchdogContact = 'storage' | 'cluster';

@@ -52,12 +52,16 @@
  * OS and hypervisor up and not isolated; a VM when a running copy has guest and service up on a
  * powered, OS-up, not isolated host (libvirtd may be down). Partitions never stop serving.
  *
- * Watchdog (option `watchdogSeconds`, default none): a powered-on host that loses contact (hung,
- * overloaded, partitioned, isolated; not a `controller partition`, which leaves the storage
- * network alone) while it runs guests holds storage leases it can no longer renew; as
- * with sanlock + wdmd, its hardware watchdog resets it `watchdogSeconds` after contact was lost
- * (the same host event that lost contact arms it; contact back, power off or no live guest left
- * disarms it). The reset is a power cycle ("watchdog reset"): every domain stops, the host boots.
+ * Watchdog (option `watchdogSeconds`, default none): a powered-on host that loses contact while
+ * it runs guests is reset `watchdogSeconds` after contact was lost (the same host event that lost
+ * contact arms it; contact back, power off or no live guest left disarms it). The reset is a power
+ * cycle ("watchdog reset"): every domain stops, the host boots. What counts as contact
+ * (`watchdogContact`):
+ * - `storage` (default; sanlock + wdmd): hung, overloaded, partitioned or isolated hosts lose
+ *   their storage lease (a `controller partition` leaves the storage network alone);
+ * - `cluster` (3RC's agent, kickstart/rrc-watchdog.sh): fed while the host reaches the controller
+ *   or a majority of its peers, so only a host off the network (hung, overloaded, isolated) is
+ *   reset; one cut from the controller alone still reaches its peers and is not.
  *
  * `vm` commands hit every live copy of the VM (see runningCopies). Aliases in the style of
  * STYLE.md / Hardware.pm: `power <h> off|on` = power-loss|power-on, `ipmi <h> timeout|dead|ok` =
@@ -72,7 +76,7 @@
 import { RrcError } from '../../errors.js';
 import type { TimingName } from './timing.js';
 import { WorldState } from './world-state.js';
-import type { FaultCommand, HostFault, PxePhase, SimHost, VmFault, WorldOptions } from './world-types.js';
+import type { FaultCommand, HostFault, PxePhase, SimHost, VmFault, WatchdogContact, WorldOptions } from './world-types.js';
 
 /** Domain states whose qemu process holds the VM's storage lease. */
 const LEASE_STATES: ReadonlySet<string> = new Set(['running', 'paused', 'crashed']);
@@ -87,6 +91,7 @@ export function createWorld(opts: WorldOptions): World {
 export class World extends WorldState {
   /** Seconds, or null: no watchdog (see the header). */
   readonly watchdogSeconds: number | null;
+  readonly watchdogContact: WatchdogContact;
   /** Host name -> token of its armed watchdog timer. */
   private readonly watchdogArmed = new Map<string, number>();
   private watchdogSeq = 0;
@@ -100,6 +105,7 @@ export class World extends WorldState {
       throw new RrcError('RRC_ERR_CONFIG_INVALID', `watchdogSeconds must be a positive number or null, not ${seconds}`);
     }
     this.watchdogSeconds = seconds;
+    this.watchdogContact = opts.watchdogContact ?? 'storage';
   }
 
   // --- hardware: chassis power (BMC) and the OS ----------------------------------------------------
@@ -278,9 +284,11 @@ export class World extends WorldState {
     if (this.watchdogSeconds) this.checkWatchdog(h); // unset while the base constructor runs
   }
 
-  /** Powered on, cut from its storage (down, hung, partitioned, isolated), still running guests. */
+  /** Powered on, lost contact (see the header), still running guests. */
   private losingLeases(h: SimHost): boolean {
-    if (h.power !== 'on' || (this.hostOnNetwork(h.spec.name) && !h.partitioned)) return false;
+    if (h.power !== 'on') return false;
+    const onNetwork = this.hostOnNetwork(h.spec.name);
+    if (this.watchdogContact === 'cluster' ? onNetwork : onNetwork && !h.partitioned) return false;
     for (const d of h.domains.values()) if (LEASE_STATES.has(d.state)) return true;
     return false;
   }

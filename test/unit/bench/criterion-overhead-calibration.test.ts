@@ -8,12 +8,12 @@ import { controllerOverheadEnd } from '../../../bench/tracker.js';
 import { DEFAULT_TIMINGS } from '../../../src/env/sim/timing.js';
 
 test('criterionOf: host-and-bmc-dead needs a person without a watchdog, is timed with one; the rest do not change', () => {
-  assert.equal(criterionOf('host-and-bmc-dead', null), 'person');
-  assert.equal(criterionOf('host-and-bmc-dead', 60), 'recovery');
+  assert.equal(criterionOf('host-and-bmc-dead', false), 'person');
+  assert.equal(criterionOf('host-and-bmc-dead', true), 'recovery');
   for (const c of CLASS_NAMES) {
     if (c === 'host-and-bmc-dead') continue;
-    assert.equal(criterionOf(c, null), criterionOf(c, 60), c);
-    assert.notEqual(criterionOf(c, null), 'person', c);
+    assert.equal(criterionOf(c, false), criterionOf(c, true), c);
+    assert.notEqual(criterionOf(c, false), 'person', c);
   }
 });
 

@@ -9,13 +9,13 @@ import type { Prober } from '../../../src/env/env.js';
 import { buildSimWorld, silentLogger } from '../../../src/sim-rack/index.js';
 import { drive, HOSTS, VMS } from '../env/sim-fixture.js';
 
-function rig(watchdogSeconds: number | null = 60): { clock: VirtualClock; world: World; probes: Prober; unchanged: (kind: 'host' | 'vm', name: string) => boolean } {
+function rig(watchdogSeconds: number | null = 60, watchdogContact: 'storage' | 'cluster' = 'storage'): { clock: VirtualClock; world: World; probes: Prober; unchanged: (kind: 'host' | 'vm', name: string) => boolean } {
   const { clock, world, env } = buildSimWorld({
     hosts: HOSTS,
     vms: VMS,
     start: 0,
     seed: 3,
-    world: { watchdogSeconds, timings: { hostBootSeconds: constant(100) } },
+    world: { watchdogSeconds, watchdogContact, timings: { hostBootSeconds: constant(100) } },
   });
   return { clock, world, probes: env.probes, unchanged: env.unchangedSinceLastProbe! };
 }
@@ -55,6 +55,27 @@ test('watchdog: a hung host (BMC dead too) is reset; contact back or a power off
   world.powerOn('h2');
   await clock.advanceBy(120_000);
   assert.equal(world.watchdogResets, 1, 'power off disarmed it; after the boot no guest runs, no lease');
+});
+
+test('watchdog, cluster contact (3RC agent): a host cut from the controller only keeps running; an isolated or hung one is reset', async () => {
+  const { clock, world } = rig(48, 'cluster');
+  applyFaultLine(world, 'host h1 partition'); // its peers still reach it: the agent keeps feeding
+  await clock.advanceBy(600_000);
+  assert.deepEqual(world.runningCopies('v1'), ['h1']);
+  assert.equal(world.watchdogResets, 0);
+  applyFaultLine(world, 'host h1 heal-partition');
+
+  applyFaultLine(world, 'host h1 isolate'); // nobody answers it: no feed
+  await clock.advanceBy(47_000);
+  assert.deepEqual(world.runningCopies('v1'), ['h1'], 'not yet');
+  await clock.advanceBy(2_000);
+  assert.deepEqual(world.runningCopies('v1'), [], 'reset');
+  assert.equal(world.watchdogResets, 1);
+
+  applyFaultLine(world, 'host h2 hang');
+  await clock.advanceBy(49_000);
+  assert.deepEqual(world.runningCopies('v3'), []);
+  assert.equal(world.watchdogResets, 2);
 });
 
 test('watchdog: none by default, and never for a host that runs no guests', async () => {
