@@ -74,6 +74,8 @@ const traceLog: Logger = {
 function log(obj: object, msg?: string): void {
   const target = (obj as { target?: string }).target;
   if (typeof target === 'string') line(target, 'log', msg ?? '');
+  // The storm guard's on/off lines name no target but explain every hold of the time: shown in all timelines open then.
+  else if ('guard' in obj) for (const t of traced.filter((x) => now() >= x.inj.at && now() <= x.until)) t.lines.push(`${((now() - t.inj.at) / 1000).toFixed(1).padStart(8)}  guard  ${''.padEnd(12)} ${msg ?? ''}`);
 }
 
 const settings = profileSettings(values.profile, values.watchdog);
