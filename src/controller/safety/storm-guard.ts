@@ -3,9 +3,9 @@
  * "cliff" of hosts that were healthy turned bad within a short window, the likelier cause is on
  * the controller's side (its network, a switch): destructive actions are held. It stays on while
  * the hosts of the cliff are still bad, so a long cut does not release it after the window; but a
- * partial cliff (most hosts still healthy, self-check passing) is released after
- * `partialReleaseSeconds`: the controller plainly sees the rest of the rack, and each host is then
- * judged by the evidence gate (peers that cannot reach it either) at the concurrency limits' rate.
+ * partial cliff (more hosts answering than the cliff silenced, self-check passing) is released
+ * after `partialReleaseSeconds`: the controller plainly sees the rest of the rack, and each host is
+ * then judged by the evidence gate (peers that cannot reach it either) at the concurrency limits' rate.
  * Turning on and off is logged once each, at warn.
  */
 import type { StormGuardPolicy } from '../../core/policy.js';
@@ -87,11 +87,16 @@ export class StormGuard {
     return null;
   }
 
-  /** A cliff that left most hosts healthy, held long enough (the self-check is checked first). */
+  /**
+   * A cliff that left more hosts answering than it silenced, held long enough (the self-check is
+   * checked first). Hosts already bad before the cliff are left out of the count: each turned bad on
+   * its own and is judged on its own, so they say nothing about the controller's vantage point now;
+   * counting them let a minority cliff hold for as long as unrelated failures lasted.
+   */
   private partialCliffReleased(): boolean {
     if (!this.cliff) return false;
-    const majorityHealthy = this.healthyHosts * 2 > this.total;
-    return majorityHealthy && this.now - this.cliff.seenAt >= this.policy.partialReleaseSeconds * 1000;
+    const mostAnswer = this.healthyHosts > this.cliff.hosts.size;
+    return mostAnswer && this.now - this.cliff.seenAt >= this.policy.partialReleaseSeconds * 1000;
   }
 
   private announce(): void {
@@ -101,7 +106,7 @@ export class StormGuard {
     else if (reason === null && this.partialCliffReleased()) {
       this.log.warn(
         { guard: 'off', was: this.announced, released: 'partial cliff' },
-        `destructive actions allowed again after ${this.policy.partialReleaseSeconds} s: most hosts answer, each bad one is judged by the evidence gate`,
+        `destructive actions allowed again after ${this.policy.partialReleaseSeconds} s: more hosts answer than the cliff silenced, each bad one is judged by the evidence gate`,
       );
     } else if (reason === null) this.log.warn({ guard: 'off', was: this.announced }, 'destructive actions allowed again');
     this.announced = reason;

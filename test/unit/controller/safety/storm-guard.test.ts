@@ -2,7 +2,7 @@
  * The storm guard: a cliff of hosts that were healthy turning bad within the window, or a failing
  * self-check, turns it on (one alert); it stays on while the cliff's hosts are still bad, past the
  * window; it turns off (one line) once fewer than the threshold remain bad, or, for a partial cliff
- * (most hosts healthy), after partialReleaseSeconds.
+ * (more hosts healthy than the cliff silenced), after partialReleaseSeconds.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -77,6 +77,32 @@ test('a partial cliff (most hosts still healthy, self-check passing) is released
   assert.equal(log.warnings[1]!.obj.released, 'partial cliff');
   guard.observeSelfCheck({ ok: false, failed: ['10.0.0.1:53'] });
   assert.equal(guard.state().on, true, 'a failing self-check holds whatever the time');
+});
+
+test('hosts bad before the cliff do not count against its release: more answer than it silenced', () => {
+  // Seed 11 of the crash bench: 8 of 22 hosts silenced at once while 3 were already down on their
+  // own; half the rack answering kept the guard on for 12 minutes.
+  const log = fakeLog();
+  const guard = new StormGuard(POLICY, log);
+  const before = ['hv9', 'hv10'];
+  const cliff = ['hv1', 'hv2', 'hv3'];
+  guard.observeHosts(verdicts(before), 0);
+  for (let t = 300_000; t < 480_000; t += 5_000) guard.observeHosts(verdicts([...before, ...cliff]), t);
+  assert.equal(guard.state().reason, 'storm guard: 3 of 10 hosts turned bad within 0 s', 'hv9 and hv10 are not part of the cliff');
+  guard.observeHosts(verdicts([...before, ...cliff]), 480_000);
+  assert.equal(guard.state().on, false, 'five answer, three silenced: only half the rack answers, yet the cliff is the smaller part');
+  assert.equal(log.warnings[1]?.obj.released, 'partial cliff');
+});
+
+test('a cliff as large as what still answers holds past the release time, whatever was down before', () => {
+  const guard = new StormGuard(POLICY, fakeLog());
+  const before = ['hv8', 'hv9', 'hv10'];
+  const cliff = ['hv1', 'hv2', 'hv3', 'hv4'];
+  guard.observeHosts(verdicts(before), 0);
+  for (let t = 300_000; t <= 900_000; t += 5_000) guard.observeHosts(verdicts([...before, ...cliff]), t);
+  assert.equal(guard.state().on, true, 'three answer, four silenced');
+  guard.observeHosts(verdicts(['hv8', 'hv9', 'hv10', 'hv1', 'hv2', 'hv3', 'hv4', 'hv5']), 905_000);
+  assert.equal(guard.state().on, true, 'a later failure (hv5) makes fewer answer: still held');
 });
 
 test('a failing self-check turns it on whatever the hosts say, and wins over a cliff in the reason', () => {
