@@ -32,11 +32,12 @@ export interface StormGuardPolicy {
   minTargets: number;
   windowSeconds: number;
   /**
-   * A cliff that leaves most hosts healthy (the controller plainly reaches the rest of the rack)
-   * while the self-check passes holds destructive actions this long, then lets the evidence gate
-   * and the concurrency limits judge each host (a partial outage is recovered at a limited rate,
-   * as Kubernetes does in a partial disruption). A cliff of half the hosts or more, or a failing
-   * self-check, holds until it ends or a person acts.
+   * A cliff that leaves more hosts healthy than it silenced (the controller plainly reaches the
+   * rest of the rack; hosts already bad before it are not counted) while the self-check passes
+   * holds destructive actions this long, then lets the evidence gate and the concurrency limits
+   * judge each host (a partial outage is recovered at a limited rate, as Kubernetes does in a
+   * partial disruption). A cliff at least as large as what answers, or a failing self-check,
+   * holds until it ends or a person acts.
    */
   partialReleaseSeconds: number;
 }
