@@ -15,6 +15,7 @@ import { Evacuation } from './evacuation.js';
 import type { Inventory, StaleCopy, Timeline } from './executor-types.js';
 import { DEFAULT_FENCE_OPTIONS, type FenceOptions } from './fence.js';
 import { runWithDeadline } from './action-deadline.js';
+import { reinstallAboardRefusal } from './reinstall-aboard.js';
 import type { Admission, SafetyGate } from './safety/index.js';
 
 export type { ActionResult } from '../core/action-result.js';
@@ -117,7 +118,7 @@ export class ActionExecutor {
       case 'fence-migrate':
         return this.evacuation.fenceAndMigrate(this.host(targetName), action.operatorConfirmedOff, timeline, signal);
       case 'reinstall':
-        return this.reinstall(this.host(targetName), timeline, signal);
+        return this.reinstall(this.host(targetName), action.operatorTriggered === true, timeline, signal);
       case 'quarantine':
         return ACTION_OK;
       case 'remove-stale-copies': {
@@ -211,7 +212,11 @@ export class ActionExecutor {
   }
 
 
-  private async reinstall(host: HostSpec, timeline: Timeline, signal: AbortSignal): Promise<ActionResult> {
+  private async reinstall(host: HostSpec, byPerson: boolean, timeline: Timeline, signal: AbortSignal): Promise<ActionResult> {
+    // A person who asks for it is the evidence; else VMs aboard need it again now.
+    const refusal = byPerson ? null : await reinstallAboardRefusal(this.env, this.inv, host);
+    if (refusal !== null) return actionFailed(refusal);
+    if (this.inv.vmsOn(host.name).length > 0) timeline('step', `${host.name}: reinstalled with its VMs aboard (failed boot, shared disks, no room elsewhere); they are started again afterwards`);
     const deadlineMs = this.policy.reinstallDeadlineSeconds * 1000;
     await this.env.provisioner.reinstall(host, {
       deadlineMs,

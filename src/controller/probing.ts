@@ -111,7 +111,10 @@ export class Probing {
     const signature = classifyHost(obs);
     rt.lastProbeHealthy = signature.healthy;
     rt.lastObservation = obs;
-    this.feedProbe(rt, signature, { hasVms: index.vms.countOn(host.name) > 0 });
+    const hasVms = index.vms.countOn(host.name) > 0;
+    // Only an incident reads where the disks are (a reinstall with VMs aboard): no scan per healthy probe.
+    const disks = hasVms && !signature.healthy ? { vmDisksShared: index.vmsOn(host.name).every((vm) => Boolean(vm.diskPath)) } : {};
+    this.feedProbe(rt, signature, { hasVms, ...disks });
     // Not a condition of health (the domain keeps running): corrected after the feed, beside the
     // cycle rather than in its lane (the VM probes do not wait for it); never throws.
     if (obs.hypervisorOk) void this.deps.contact?.correctAutostart(rt.id, host);
@@ -168,7 +171,7 @@ export class Probing {
     return this.settledHealthy(rt) && rt.lastProbeHealthy && this.deps.unchangedSinceLastProbe?.(rt.kind, rt.name) === true;
   }
 
-  private feedProbe(rt: TargetRuntime, signature: Signature, facts: { hasVms?: boolean; canRestartService?: boolean; movedHost?: boolean }): void {
+  private feedProbe(rt: TargetRuntime, signature: Signature, facts: { hasVms?: boolean; vmDisksShared?: boolean; canRestartService?: boolean; movedHost?: boolean }): void {
     // Events that cannot change anything are not sent: a settled healthy target probed healthy,
     // a VM that keeps waiting for its host.
     if (signature.healthy && this.settledHealthy(rt)) return;

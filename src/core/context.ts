@@ -67,6 +67,20 @@ export interface RecoveryContext {
   holdCount?: number;
   /** When this incident first held (any reason): a hold that lasts too long goes to a person. */
   heldSince?: number | null;
+  /**
+   * Hosts: every VM placed on it has its disk on shared storage (nothing of it lives on the host's
+   * own disk, which a reinstall wipes). Absent in earlier snapshots (= false).
+   */
+  vmDisksShared?: boolean;
+  /** An evacuation in this incident found no healthy host with room for any VM aboard. Absent = false. */
+  noRoomForVms?: boolean;
+  /**
+   * awaitingOperator after a rung failed and the reinstall above it is not justified: that rung is
+   * spent. A person's power-off confirmation runs it again only SPENT_RUNG_RERUNS times per
+   * incident (counted in spentRungReruns). Absent = false / 0.
+   */
+  rungSpent?: boolean;
+  spentRungReruns?: number;
 }
 
 export interface RecoveryInput {
@@ -116,6 +130,8 @@ export interface ProbeFacts {
   signature: Signature;
   /** Hosts: VMs currently placed on it. */
   hasVms?: boolean;
+  /** Hosts: every VM placed on it has its disk on shared storage (VmSpec.diskPath). */
+  vmDisksShared?: boolean;
   /** VMs: the service check has a restart command. */
   canRestartService?: boolean;
   /** VMs: recorded on another host than at the previous probe (started elsewhere: it boots anew). */
@@ -131,6 +147,7 @@ export function countProbe(ctx: RecoveryContext, p: ProbeFacts): Partial<Recover
     lastSignature: p.signature.code,
     lastSummary: p.signature.summary,
     hasVms: p.hasVms ?? ctx.hasVms,
+    ...(p.vmDisksShared !== undefined ? { vmDisksShared: p.vmDisksShared } : {}),
     canRestartService: p.canRestartService ?? ctx.canRestartService,
   };
 }

@@ -100,7 +100,23 @@ export function recheckHeld(ctx: RecoveryContext, at: number, policy: Policy): P
   return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, held?.operatorConfirmedOff ?? false, held?.operatorTriggered ?? false);
 }
 
+/**
+ * How often per incident a person's power-off confirmation runs a spent rung again (one that failed
+ * with no justified reinstall above it): once helps when the fault has passed since; every time
+ * would loop hand-over -> reboot -> hand-over for as long as the person keeps confirming.
+ */
+export const SPENT_RUNG_RERUNS = 1;
+
+/** A spent rung already ran again on a confirmation as often as allowed: the hand-over holds. */
+export function spentRungRerunsUsed(ctx: RecoveryContext): boolean {
+  return ctx.rungSpent === true && (ctx.spentRungReruns ?? 0) >= SPENT_RUNG_RERUNS;
+}
+
 /** The same rung and attempt again, now that a person confirmed the host is off. */
 export function reissueConfirmedOff(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
-  return withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, true, ctx.pendingAction?.operatorTriggered ?? false);
+  const reruns = (ctx.spentRungReruns ?? 0) + (ctx.rungSpent === true ? 1 : 0);
+  return {
+    ...withRung(ctx, at, policy, ctx.ladder, ctx.ladderIndex, ctx.attempt, true, ctx.pendingAction?.operatorTriggered ?? false),
+    ...(ctx.rungSpent === true ? { rungSpent: false, spentRungReruns: reruns } : {}),
+  };
 }

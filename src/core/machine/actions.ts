@@ -51,6 +51,9 @@ function incidentActions(policy: Policy) {
       reason: null,
       evacuated: false,
       leftoverRetryAt: null,
+      noRoomForVms: false,
+      rungSpent: false,
+      spentRungReruns: 0,
       ...FORGET_HOLD,
     }),
     forgetPenalty: set(({ event }) => ({ penalty: 0, penaltyAt: at(event) })),
@@ -62,7 +65,7 @@ function rungActions(policy: Policy) {
   return {
     startEntryRung: set(({ context, event }) => startEntryRung(context, at(event), policy)),
     startDampedRung: set(({ context, event }) => startDampedRung(context, at(event), policy)),
-    startManualRung: set(({ context, event }) => (event.type === 'TRIGGER_RUNG' ? startManualRung(context, at(event), policy, event.rung) : {})),
+    startManualRung: set(({ context, event }) => (event.type === 'TRIGGER_RUNG' ? { ...startManualRung(context, at(event), policy, event.rung), rungSpent: false } : {})),
     retryRung: set(({ context, event }) => retryRung(context, at(event), policy)),
     escalate: set(({ context, event }) => escalate(context, at(event), policy)),
     afterEvacuation: set(({ context, event }) => afterEvacuation(context, at(event), policy)),
@@ -72,6 +75,8 @@ function rungActions(policy: Policy) {
     reissueConfirmedOff: set(({ context, event }) => reissueConfirmedOff(context, at(event), policy)),
     recheckHeld: set(({ context, event }) => recheckHeld(context, at(event), policy)),
     clearAction: set({ pendingAction: null, actingDeadline: null }),
+    // The evacuation found no room for any VM aboard: part of the evidence for mayReinstallWithVmsAboard.
+    noteNoRoom: set(({ event }) => (event.type === 'ACTION_DONE' && event.result.outcome === 'no-room' ? { noRoomForVms: true } : {})),
     // The held action stays in context (who confirmed, who triggered) for the recheck; nothing runs it.
     hold: set(({ context, event }) => (event.type === 'ACTION_DONE' && event.result.outcome === 'held' ? hold(context, at(event), event.result) : {})),
   };
@@ -81,7 +86,7 @@ function rungActions(policy: Policy) {
 function reasonActions(policy: Policy) {
   return {
     setReasonHeldTooLong: set(({ context, event }) => ({ reason: heldTooLongReason(context, at(event)), ...FORGET_HOLD, pendingAction: null })),
-    setReasonNoReinstall: set(({ context, event }) => ({ reason: noReinstallReason(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature) })),
+    setReasonNoReinstall: set(({ context, event }) => ({ reason: noReinstallReason(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature), rungSpent: true })),
     setReasonFromError: set(({ event }) => ({ reason: event.type === 'ACTION_DONE' ? (actionResultProblem(event.result) ?? 'blocked') : null })),
     quarantineForFlapping: set(({ context, event }) => ({
       reason: flappingReason(context, policy),

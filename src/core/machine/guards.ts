@@ -8,7 +8,7 @@ import { evacuatesFirst, leftoversDue, movingLeftovers, wasHostEvacuation } from
 import { canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-repair.js';
 import { reinstallUnjustified } from '../escalation/reinstall-evidence.js';
 import { actingOverdue, holdOver, holdTooLong, isNewHoldReason } from '../escalation/holding.js';
-import { canRetry, hasNextRung, nextIsQuarantine } from '../escalation/rung-step.js';
+import { canRetry, hasNextRung, nextIsQuarantine, spentRungRerunsUsed } from '../escalation/rung-step.js';
 import { dampedRungHarmless } from '../escalation/entry-rung.js';
 import { suppressed } from '../incident.js';
 import type { Policy } from '../policy.js';
@@ -55,8 +55,13 @@ export function recoveryGuards(policy: Policy) {
     nextIsQuarantine: ({ context }: GuardArgs) => nextIsQuarantine(context),
     leftoversDue: ({ context, event }: GuardArgs) => event.type === 'PROBE' && leftoversDue(context, event),
     movingLeftovers: ({ context }: GuardArgs) => movingLeftovers(context),
+    // A no-room result counts before noteNoRoom has recorded it (guards run before actions).
     reinstallUnjustified: ({ context, event }: GuardArgs) =>
-      reinstallUnjustified(context, event.type === 'PROBE' ? event.signature.code : context.lastSignature),
+      reinstallUnjustified(
+        event.type === 'ACTION_DONE' && event.result.outcome === 'no-room' ? { ...context, noRoomForVms: true } : context,
+        event.type === 'PROBE' ? event.signature.code : context.lastSignature,
+      ),
+    spentRungRerunsUsed: ({ context }: GuardArgs) => spentRungRerunsUsed(context),
     // A target answering again is given its recoverAfter probes even past the rung deadline.
     deadlinePassed: ({ context, event }: GuardArgs) =>
       eventTime(event) >= context.rungDeadline && (event.type === 'PROBE' ? !event.signature.healthy : context.good === 0),

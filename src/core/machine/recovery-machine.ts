@@ -141,7 +141,12 @@ export function createRecoveryMachine(policy: Policy) {
       },
       awaitingOperator: {
         on: {
-          CONFIRM_OFF: { target: 'recovering.acting', actions: ['reissueConfirmedOff', requestAction(REASON.confirmedOff), 'markPhase'] },
+          // A spent rung (handed over: no justified reinstall above it) runs again on a confirmation
+          // only SPENT_RUNG_RERUNS times: on every one it would loop, unbounded. Then the hand-over holds.
+          CONFIRM_OFF: [
+            { guard: 'spentRungRerunsUsed' },
+            { target: 'recovering.acting', actions: ['reissueConfirmedOff', requestAction(REASON.confirmedOff), 'markPhase'] },
+          ],
           PROBE: [
             { guard: and(['probeGood', 'reachesRecoverAfter']), target: 'healthy', actions: ['countProbe', 'resolveIncident', 'forgetIncident', 'markPhase'] },
             { actions: 'countProbe' },

@@ -73,8 +73,8 @@ function failedAttempt<const R, const U, const N, const L, const B extends reado
   ] as const;
 }
 
-/** The action reported a failure (the last ACTION_DONE branches of recovering.acting). */
-export const ACTION_FAILED = failedAttempt({ retry: 'canRetry', unjustified: 'reinstallUnjustified', next: 'hasNextRung', last: undefined }, []);
+/** The action reported a failure (the last ACTION_DONE branches of recovering.acting); a no-room answer is remembered. */
+export const ACTION_FAILED = failedAttempt({ retry: 'canRetry', unjustified: 'reinstallUnjustified', next: 'hasNextRung', last: undefined }, ['noteNoRoom']);
 
 /** recovering.acting: a TICK past the acting deadline without ACTION_DONE is a failed attempt. */
 export const ACTING_OVERDUE_ON_TICK = failedAttempt(
