@@ -6,6 +6,13 @@ import { createRecoveryMachine, type RecoveryEmitted } from '../../../src/core/r
 import type { SignatureCode } from '../../../src/core/signature.js';
 import type { RungNumber, TargetKind } from '../../../src/core/types.js';
 
+interface ProbeOpts {
+  hasVms?: boolean;
+  vmDisksShared?: boolean;
+  canRestartService?: boolean;
+  every?: number;
+}
+
 export function machineHarness(kind: TargetKind = 'host', policyPatch: DeepPartial<Policy> = {}) {
   const policy = resolvePolicy(policyPatch);
   const actor = createActor(createRecoveryMachine(policy), { input: { targetId: `${kind}:t1`, kind, at: 0 } });
@@ -29,12 +36,19 @@ export function machineHarness(kind: TargetKind = 'host', policyPatch: DeepParti
     get ctx() {
       return actor.getSnapshot().context;
     },
-    probe(code: SignatureCode, opts: { hasVms?: boolean; canRestartService?: boolean; every?: number } = {}) {
+    probe(code: SignatureCode, opts: ProbeOpts = {}) {
       now += (opts.every ?? 5) * 1000;
-      actor.send({ type: 'PROBE', at: now, signature: { code, healthy: code === 'ok', summary: code }, hasVms: opts.hasVms, canRestartService: opts.canRestartService });
+      actor.send({
+        type: 'PROBE',
+        at: now,
+        signature: { code, healthy: code === 'ok', summary: code },
+        hasVms: opts.hasVms,
+        canRestartService: opts.canRestartService,
+        ...(opts.vmDisksShared !== undefined ? { vmDisksShared: opts.vmDisksShared } : {}),
+      });
       return h;
     },
-    probes(n: number, code: SignatureCode, opts: { hasVms?: boolean; canRestartService?: boolean; every?: number } = {}) {
+    probes(n: number, code: SignatureCode, opts: ProbeOpts = {}) {
       for (let i = 0; i < n; i++) h.probe(code, opts);
       return h;
     },
