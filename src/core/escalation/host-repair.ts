@@ -7,7 +7,7 @@ import { HOST_REPAIR_LADDER, IN_PLACE_LADDER } from '../ladder.js';
 import type { Policy } from '../policy.js';
 import { isDestructiveRung, RUNG } from '../rungs.js';
 import { entryRungFor, hostEvidenceIndex, penaltyBoost } from './entry-rung.js';
-import { belowUnprovenReinstall, reinstallUnjustified } from './reinstall-evidence.js';
+import { belowUnprovenReinstall, hasReinstallEvidence, mayReinstallWithVmsAboard, reinstallUnjustified } from './reinstall-evidence.js';
 import { escalate, withRung } from './rung-step.js';
 
 /**
@@ -18,6 +18,26 @@ import { escalate, withRung } from './rung-step.js';
  */
 export function canRepairInPlace(ctx: RecoveryContext): boolean {
   return ctx.kind === 'host' && ctx.rung === RUNG.fenceMigrate && entryRungFor('host', ctx.incidentSignature ?? 'ok', false) < RUNG.fenceMigrate;
+}
+
+/**
+ * An evacuation found no room for any VM of a host whose BMC reports a failed boot, its VMs' disks
+ * on shared storage: the reinstall its evidence points to, VMs aboard (reinstall-evidence.ts),
+ * without the reboot first (a reboot cannot bring back a missing /boot).
+ */
+export function canReinstallAboard(ctx: RecoveryContext): boolean {
+  const code = ctx.lastSignature;
+  return (
+    ctx.kind === 'host' &&
+    ctx.rung === RUNG.fenceMigrate &&
+    ctx.ladder.includes(RUNG.reinstall) &&
+    hasReinstallEvidence(ctx, code) &&
+    mayReinstallWithVmsAboard({ ...ctx, noRoomForVms: true }, code)
+  );
+}
+
+export function reinstallAboard(ctx: RecoveryContext, at: number, policy: Policy): Partial<RecoveryContext> {
+  return { ...withRung(ctx, at, policy, ctx.ladder, ctx.ladder.indexOf(RUNG.reinstall), 1), noRoomForVms: true };
 }
 
 /**

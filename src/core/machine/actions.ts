@@ -8,7 +8,7 @@ import { actionResultProblem } from '../action-result.js';
 import { countProbe, type PendingAction, type RecoveryContext } from '../context.js';
 import { startDampedRung, startEntryRung, startManualRung } from '../escalation/entry-rung.js';
 import { leftoverRetryAfterQuarantine, nextLeftoverRetry, startEvacuationOnly, startLeftoverEvacuation } from '../escalation/evacuation.js';
-import { afterEvacuation, repairInPlace } from '../escalation/host-repair.js';
+import { afterEvacuation, reinstallAboard, repairInPlace } from '../escalation/host-repair.js';
 import { FORGET_HOLD, heldTooLongReason, hold, overdueReason } from '../escalation/holding.js';
 import { noReinstallReason } from '../escalation/reinstall-evidence.js';
 import { escalate, recheckHeld, reissueConfirmedOff, retryRung } from '../escalation/rung-step.js';
@@ -72,6 +72,7 @@ function rungActions(policy: Policy) {
     startEvacuationOnly: set(({ context, event }) => startEvacuationOnly(context, at(event), policy)),
     startLeftoverEvacuation: set(({ context, event }) => startLeftoverEvacuation(context, at(event), policy)),
     repairInPlace: set(({ context, event }) => repairInPlace(context, at(event), policy)),
+    reinstallAboard: set(({ context, event }) => reinstallAboard(context, at(event), policy)),
     reissueConfirmedOff: set(({ context, event }) => reissueConfirmedOff(context, at(event), policy)),
     recheckHeld: set(({ context, event }) => recheckHeld(context, at(event), policy)),
     clearAction: set({ pendingAction: null, actingDeadline: null }),

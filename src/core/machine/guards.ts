@@ -5,7 +5,7 @@
 import { isBlockedSignature } from '../ladder.js';
 import type { RecoveryContext } from '../context.js';
 import { evacuatesFirst, leftoversDue, movingLeftovers, wasHostEvacuation } from '../escalation/evacuation.js';
-import { canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-repair.js';
+import { canReinstallAboard, canRepairInPlace, canRepairInPlaceWhileHeld } from '../escalation/host-repair.js';
 import { reinstallUnjustified } from '../escalation/reinstall-evidence.js';
 import { actingOverdue, holdOver, holdTooLong, isNewHoldReason } from '../escalation/holding.js';
 import { canRetry, hasNextRung, nextIsQuarantine, spentRungRerunsUsed } from '../escalation/rung-step.js';
@@ -51,6 +51,7 @@ export function recoveryGuards(policy: Policy) {
     evacuatesBeforeQuarantine: ({ context }: GuardArgs) => evacuatesFirst(context, policy),
     wasHostEvacuation: ({ context }: GuardArgs) => wasHostEvacuation(context),
     canRepairInPlace: ({ context }: GuardArgs) => canRepairInPlace(context),
+    canReinstallAboard: ({ context }: GuardArgs) => canReinstallAboard(context),
     canRepairInPlaceWhileHeld: ({ context }: GuardArgs) => canRepairInPlaceWhileHeld(context),
     nextIsQuarantine: ({ context }: GuardArgs) => nextIsQuarantine(context),
     leftoversDue: ({ context, event }: GuardArgs) => event.type === 'PROBE' && leftoversDue(context, event),

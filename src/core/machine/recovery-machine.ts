@@ -91,6 +91,7 @@ export function createRecoveryMachine(policy: Policy) {
                 { guard: and(['actionOk', 'wasHostEvacuation']), target: 'acting', reenter: true, actions: ['afterEvacuation', requestAction(REASON.repairAfterEvacuation)] },
                 { guard: 'actionOk', target: 'verifying', actions: ['clearAction', 'resetCounters', 'markPhase'] },
                 { guard: 'actionBlocked', target: '#recovery.awaitingOperator', actions: ['setReasonFromError', 'emitAwaiting', 'markPhase'] },
+                { guard: and(['actionNoRoom', 'canReinstallAboard']), target: 'acting', reenter: true, actions: ['reinstallAboard', requestAction(REASON.reinstallAboard)] },
                 { guard: and(['actionNoRoom', 'canRepairInPlace']), target: 'acting', reenter: true, actions: ['repairInPlace', requestAction(REASON.repairInPlace)] },
                 ...ACTION_FAILED,
               ],

@@ -14,6 +14,7 @@ export const REASON = {
   evacuateBeforeQuarantine: 'flapping: moving its VMs away before the host is quarantined',
   repairAfterEvacuation: 'VMs moved away; now repairing the host',
   repairInPlace: 'no healthy host has room for its VMs: repairing the host in place',
+  reinstallAboard: 'failed boot, no healthy host has room for its VMs, their disks on shared storage: reinstalling with them aboard',
   damped: 'flapping: only the harmless rung its evidence points to, then the quarantine',
   confirmedOff: 'operator confirmed the host is off',
   leftovers: 'VMs still recorded on the quarantined host: starting them elsewhere',

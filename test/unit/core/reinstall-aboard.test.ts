@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ActionResult } from '../../../src/core/action-result.js';
 import type { SignatureCode } from '../../../src/core/signature.js';
+import { initialContext } from '../../../src/core/context.js';
+import { mayReinstallWithVmsAboard, reinstallUnjustified } from '../../../src/core/escalation/reinstall-evidence.js';
+import { RUNG } from '../../../src/core/rungs.js';
 import { machineHarness } from './machine-harness.js';
 
 const NO_ROOM = { outcome: 'no-room', reason: 'no healthy host has room for any VM of t1; not fencing it' } as const;
@@ -28,11 +31,18 @@ function bootFailedHost(opts: { shared: boolean; evacuation: ActionResult; after
 }
 
 describe('reinstall with VMs aboard', () => {
-  test('allowed with a failed boot now, shared disks and no room anywhere', () => {
-    const h = bootFailedHost({ shared: true, evacuation: NO_ROOM, after: 'host-boot-failed' });
+  test('allowed with a failed boot, shared disks and no room anywhere: straight to it, no reboot first', () => {
+    const h = machineHarness('host');
+    h.probes(3, 'host-boot-failed', { hasVms: true, vmDisksShared: true });
+    assert.equal(h.ctx.pendingAction?.kind, 'fence-migrate');
+    h.done(NO_ROOM);
     assert.deepEqual(h.state, { recovering: 'acting' });
     assert.equal(h.ctx.pendingAction?.kind, 'reinstall');
     assert.equal(h.ctx.evacuated, false);
+    assert.deepEqual(
+      h.requested().map((a) => a.kind),
+      ['fence-migrate', 'reinstall'],
+    );
   });
 
   test('refused when a disk is not on shared storage', () => {
@@ -49,13 +59,19 @@ describe('reinstall with VMs aboard', () => {
   });
 
   test('refused when the BMC no longer reports a failed boot (the OS may run its guests)', () => {
-    const h = bootFailedHost({ shared: true, evacuation: NO_ROOM, after: 'host-unreachable-os-running' });
-    assert.equal(h.state, 'awaitingOperator');
-    assert.ok(!h.requested().some((a) => a.kind === 'reinstall'));
+    const ctx = { ...initialContext({ targetId: 'host:t1', kind: 'host', at: 0 }), hasVms: true, vmDisksShared: true, noRoomForVms: true, incidentSignature: 'host-boot-failed' as const };
+    const onReboot = { ...ctx, ladder: [RUNG.fenceMigrate, RUNG.reboot, RUNG.reinstall, RUNG.quarantine], ladderIndex: 1, rung: RUNG.reboot };
+    assert.equal(reinstallUnjustified(onReboot, 'host-boot-failed'), false);
+    assert.equal(reinstallUnjustified(onReboot, 'host-unreachable-os-running'), true);
+    assert.equal(reinstallUnjustified(onReboot, 'host-unreachable'), true);
+    assert.equal(mayReinstallWithVmsAboard(ctx, 'host-os-hung'), false);
   });
 
   test('the no-room memory ends with the incident', () => {
-    const h = bootFailedHost({ shared: true, evacuation: NO_ROOM, after: 'host-boot-failed' });
+    const h = machineHarness('host');
+    h.probes(3, 'host-boot-failed', { hasVms: true, vmDisksShared: true });
+    h.done(NO_ROOM);
+    assert.equal(h.ctx.noRoomForVms, true);
     h.done();
     h.probes(h.policy.recoverAfter, 'ok');
     assert.equal(h.state, 'healthy');
