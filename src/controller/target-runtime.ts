@@ -6,6 +6,7 @@
 import { createActor, type Actor, type StateValue } from 'xstate';
 import {
   actionFailed,
+  fastShape,
   targetId,
   type PendingAction,
   type HostObservation,
@@ -151,7 +152,7 @@ export class TargetRuntimes {
     const input = { targetId: id, kind, at: env.clock.now() };
     let actor: Actor<RecoveryMachine>;
     try {
-      actor = createActor(machine, { input, clock: env.clock, ...(snapshot ? { snapshot: snapshot as never } : {}) });
+      actor = createActor(machine, { input, clock: env.clock, ...(snapshot ? { snapshot: withFastContext(snapshot) as never } : {}) });
     } catch (e) {
       log.warn({ target: id, error: errorText(e) }, 'persisted state could not be restored; starting healthy');
       actor = createActor(machine, { input, clock: env.clock });
@@ -372,6 +373,13 @@ export class TargetRuntimes {
 function persistKey(rt: TargetRuntime): string {
   const ctx = rt.actor.getSnapshot().context;
   return `${rt.phase}|${ctx.rung}|${ctx.incidentId}|${ctx.pendingAction?.id}|${Math.round(ctx.penalty)}`;
+}
+
+/** A restored snapshot with its context in the shape V8 keeps fast (fastShape, core/context.ts). */
+function withFastContext(snapshot: unknown): unknown {
+  if (typeof snapshot !== 'object' || snapshot === null) return snapshot;
+  const { context } = snapshot as { context?: unknown };
+  return typeof context === 'object' && context !== null ? { ...snapshot, context: fastShape(context) } : snapshot;
 }
 
 function incidentOf(emitted: RecoveryEmitted[]): string | null {
