@@ -20,6 +20,7 @@ export abstract class WorldState {
   /** Bumped on every change, so a runner can tell when the world stopped moving. */
   version = 0;
   protected readonly hosts = new Map<string, SimHost>();
+  private sortedHostNames: readonly string[] | null = null;
   protected readonly vms = new Map<string, VmSpec>();
   protected readonly autostart: Set<string>;
   protected readonly listeners = new Set<(e: WorldEvent) => void>();
@@ -53,8 +54,13 @@ export abstract class WorldState {
     return this.requireHost(name);
   }
 
+  /** Sorted (a copy of the order kept until a host is added: serving() reads it at every referee check). */
   hostNames(): string[] {
-    return [...this.hosts.keys()].sort();
+    return this.sortedNames().slice();
+  }
+
+  private sortedNames(): readonly string[] {
+    return (this.sortedHostNames ??= [...this.hosts.keys()].sort());
   }
 
   vmSpec(name: string): VmSpec {
@@ -69,7 +75,7 @@ export abstract class WorldState {
 
   /** Hosts (sorted) holding a live copy of the VM. Safety invariant: never more than one. */
   runningCopies(vm: string): string[] {
-    return this.hostNames().filter((h) => {
+    return this.sortedNames().filter((h) => {
       const d = this.hosts.get(h)?.domains.get(vm);
       return d !== undefined && LIVE_STATES.has(d.state);
     });
@@ -130,7 +136,7 @@ export abstract class WorldState {
   serving(kind: TargetKind, name: string): boolean {
     if (kind === 'host') return this.hostOnNetwork(name) && this.requireHost(name).hypervisor === 'up';
     this.vmSpec(name);
-    return this.hostNames().some((h) => {
+    return this.sortedNames().some((h) => {
       const d = this.hosts.get(h)?.domains.get(name);
       return d !== undefined && d.state === 'running' && d.guest === 'up' && d.service === 'up' && this.hostOnNetwork(h);
     });
@@ -165,6 +171,7 @@ export abstract class WorldState {
       bootDevice: 'disk', bootDestroyed: false, installBroken: false, installedTemplate: 'default', nextInstallTemplate: 'default', domains: new Map(), epoch: 0,
     };
     this.hosts.set(spec.name, host);
+    this.sortedHostNames = null;
   }
 
   /** Learn (or update) a VM's spec, e.g. when the controller defines it from its store. */
