@@ -96,6 +96,9 @@ export interface TargetRuntimeDeps {
 
 export class TargetRuntimes {
   private readonly byId = new Map<TargetId, TargetRuntime>();
+  /** By kind and name: the probe loop looks every target up every cycle (one lookup, no id). */
+  private readonly hostsByName = new Map<string, TargetRuntime>();
+  private readonly vmsByName = new Map<string, TargetRuntime>();
   private readonly hostIds = new Map<string, TargetId>();
   private readonly vmIds = new Map<string, TargetId>();
   /** Failed tries to record an action's start, per action id (bounded: then the machine is told). */
@@ -122,7 +125,7 @@ export class TargetRuntimes {
   }
 
   of(kind: TargetKind, name: string): TargetRuntime | undefined {
-    return this.byId.get(this.idOf(kind, name));
+    return (kind === 'host' ? this.hostsByName : this.vmsByName).get(name);
   }
 
   /** The runtime; throws RRC_ERR_NOT_FOUND. */
@@ -177,6 +180,7 @@ export class TargetRuntimes {
     rt.phase = phaseOf(actor.getSnapshot().value);
     rt.persistedKey = snapshot ? persistKey(rt) : '';
     this.byId.set(id, rt);
+    (kind === 'host' ? this.hostsByName : this.vmsByName).set(name, rt);
     this.trackWaiting(rt);
     return rt;
   }
@@ -187,6 +191,7 @@ export class TargetRuntimes {
     rt.removed = true;
     rt.actor.stop();
     this.byId.delete(id);
+    (rt.kind === 'host' ? this.hostsByName : this.vmsByName).delete(rt.name);
     this.waiting.delete(rt);
   }
 
