@@ -63,5 +63,10 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
       if (work !== null) await work;
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  const width = Math.max(1, Math.min(limit, items.length));
+  // Lanes start in order, each running until its first real wait; once the items are used up the
+  // rest would only return (a promise each per call: per target kind per probe cycle).
+  const lanes: Promise<void>[] = [lane()];
+  while (lanes.length < width && next < items.length) lanes.push(lane());
+  await Promise.all(lanes);
 }
