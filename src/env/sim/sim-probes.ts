@@ -24,10 +24,16 @@ export interface SimProbeOptions {
   bootProgress?: boolean;
 }
 
+/** A target's version (one object per target: a probe keeps it, the hint reads it without a lookup). */
+interface Version {
+  n: number;
+}
+
 interface Seen {
+  target: Version;
   version: number;
-  /** VMs: the host they were probed on, and its version then. */
-  host?: string;
+  /** VMs: the version of the host they were probed on, and its value then. */
+  host?: Version;
   hostVersion?: number;
 }
 
@@ -41,22 +47,26 @@ export interface SimProbes {
 export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): SimProbes {
   const { world, latency } = ctx;
   // Versions and what the last probe saw, per kind and name (no id strings on the hot path).
-  const hostVersions = new Map<string, number>();
-  const vmVersions = new Map<string, number>();
+  const hostVersions = new Map<string, Version>();
+  const vmVersions = new Map<string, Version>();
+  const versionOf = (versions: Map<string, Version>, name: string): Version => {
+    let v = versions.get(name);
+    if (v === undefined) versions.set(name, (v = { n: 0 }));
+    return v;
+  };
   const seenHost = new Map<string, Seen>();
   const seenVm = new Map<string, Seen>();
   if (opts.hints !== false) {
     world.onChange((e) => {
       const vm = e.target.startsWith('vm:');
-      const versions = vm ? vmVersions : hostVersions;
-      const name = e.target.slice(vm ? 3 : 5);
-      versions.set(name, (versions.get(name) ?? 0) + 1);
+      versionOf(vm ? vmVersions : hostVersions, e.target.slice(vm ? 3 : 5)).n++;
     });
   }
 
   const prober: Prober = {
     async probeHost(host: HostSpec): Promise<HostObservation> {
-      seenHost.set(host.name, { version: hostVersions.get(host.name) ?? 0 });
+      const target = versionOf(hostVersions, host.name);
+      seenHost.set(host.name, { target, version: target.n });
       const h = world.host(host.name);
       // The BMC as seen from here: a cut controller network silences it like a dead one.
       const bmc = world.bmcSeen(host.name);
@@ -85,7 +95,9 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
     },
 
     async probeVm(vm: VmSpec, host: HostSpec): Promise<Omit<VmObservation, 'hostDown'>> {
-      seenVm.set(vm.name, { version: vmVersions.get(vm.name) ?? 0, host: host.name, hostVersion: hostVersions.get(host.name) ?? 0 });
+      const target = versionOf(vmVersions, vm.name);
+      const hostVersion = versionOf(hostVersions, host.name);
+      seenVm.set(vm.name, { target, version: target.n, host: hostVersion, hostVersion: hostVersion.n });
       const h = world.host(host.name);
       const hypervisorOk = world.hostAnswers(host.name) && h.hypervisor === 'up';
       const d = h.domains.get(vm.name);
@@ -103,8 +115,8 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
   if (opts.hints === false) return { prober };
   const unchangedSinceLastProbe = (kind: TargetKind, name: string): boolean => {
     const last = kind === 'host' ? seenHost.get(name) : seenVm.get(name);
-    if (last === undefined || last.version !== ((kind === 'host' ? hostVersions : vmVersions).get(name) ?? 0)) return false;
-    return last.host === undefined || last.hostVersion === (hostVersions.get(last.host) ?? 0);
+    if (last === undefined || last.version !== last.target.n) return false;
+    return last.host === undefined || last.hostVersion === last.host.n;
   };
   return { prober, unchangedSinceLastProbe };
 }
