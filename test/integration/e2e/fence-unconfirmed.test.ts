@@ -42,7 +42,8 @@ test('BMC stuck on: no migration, VMs stay on hv1, spare untouched, awaiting-ope
   const status = r.controller.targetStatus('host:hv1')!;
   assert.equal(status.phase, 'awaiting-operator', await r.dump());
   assert.match(status.reason ?? '', /RRC_ERR_FENCE_UNCONFIRMED/);
-  assert.match(status.reason ?? '', /host hv1: not confirmed off within 3000 ms after 3 off command\(s\): BMC still reports power on/);
+  // Up to three off commands fit in the 3 s confirmation window; on a loaded machine ipmitool is slow enough for one.
+  assert.match(status.reason ?? '', /host hv1: not confirmed off within 3000 ms after [123] off command\(s\): BMC still reports power on/);
 
   // The BMC was asked (several times) and still reads on.
   assert.ok(hv1.sim.calls().filter((c) => c === 'power 0').length >= 1, hv1.sim.calls().join(', '));
