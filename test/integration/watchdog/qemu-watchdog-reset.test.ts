@@ -41,7 +41,7 @@ const WATCHDOG_TIMEOUT_S = 15;
 const INTERVAL_S = 2;
 const CHECK_TIMEOUT_S = 2;
 /** Generous: a loaded 2-core machine under TCG; boot to an armed agent takes ~20 s when idle. */
-const BOOT_TIMEOUT_MS = 150_000;
+const BOOT_TIMEOUT_MS = 300_000;
 /** Each fed phase: twice the device timeout, so an unfed device would have reset the machine. */
 const FED_PHASE_MS = 2 * WATCHDOG_TIMEOUT_S * 1000;
 /** For a late reset on a loaded machine, beyond the declared lease. */
