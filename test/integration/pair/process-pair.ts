@@ -146,12 +146,14 @@ export async function buildProcessPair(hostNames: string[]): Promise<ProcessPair
         },
       };
       // Up when /health answers; bounded, and an early exit fails with the child's output.
-      for (let round = 0; round < 300; round++) {
+      // 90 s: starting tsx and the store took over 30 s at load 10 on 2 cores.
+      const upBy = Date.now() + 90_000;
+      for (let round = 0; round < 900 && Date.now() < upBy; round++) {
         if (child.exitCode !== null) throw new Error(`controller ${id} exited (${child.exitCode}):\n${out}`);
         if (await proc.health()) return proc;
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`controller ${id} did not answer /health within 30 s:\n${out}`);
+      throw new Error(`controller ${id} did not answer /health within 90 s:\n${out}`);
     };
     return { sims, observer, start, close };
   } catch (e) {
