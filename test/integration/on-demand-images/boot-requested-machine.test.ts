@@ -78,7 +78,6 @@ test(
       dir: tmp.dir,
       kernel: kernel.vmlinuz,
       initramfs,
-      append: 'console=ttyS0 quiet loglevel=3 panic=-1 tsc=unstable',
       disk: overlayPath,
       cdrom: seed,
     });

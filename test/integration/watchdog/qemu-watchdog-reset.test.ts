@@ -107,7 +107,6 @@ test(
       dir: tmp.dir,
       kernel: kernel.vmlinuz,
       initramfs,
-      append: 'console=ttyS0 quiet loglevel=3 panic=-1 tsc=unstable',
       extraArgs: [
         // No default route in the guest: it reaches 10.0.2.2 (the host's 127.0.0.1) and nothing else.
         '-netdev', 'user,id=n0,ipv6=off', '-device', 'e1000,netdev=n0,romfile=',

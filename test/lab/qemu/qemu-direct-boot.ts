@@ -14,12 +14,15 @@ import { join } from 'node:path';
 import { delay, requireBinary, spawnPeer, stopChild } from '../peers/common.js';
 import { killStaleQemu } from './qemu-pxe.js';
 
+/** Serial console, quiet boot, no reboot on panic: what the busybox test guests run with. */
+export const SERIAL_CONSOLE_APPEND = 'console=ttyS0 quiet loglevel=3 panic=-1 tsc=unstable';
+
 export interface DirectBootOptions {
   dir: string;
   kernel: string;
   initramfs: string;
-  /** Kernel command line; console=ttyS0 is required for the serial log. */
-  append: string;
+  /** Kernel command line (console=ttyS0 is required for the serial log); default SERIAL_CONSOLE_APPEND. */
+  append?: string;
   /** qcow2 disk attached as virtio (vda). */
   disk?: string;
   /** ISO attached read-only as the IDE cdrom (sr0). */
@@ -56,7 +59,7 @@ export function bootDirect(opts: DirectBootOptions): DirectBootMachine {
     '-name', marker, '-accel', 'tcg', '-machine', 'pc', '-m', String(opts.memoryMb ?? 256), '-smp', '1',
     '-nodefaults', '-no-user-config', '-display', 'none', '-monitor', 'none', '-nic', 'none',
     '-serial', `file:${serialLog}`, '-no-reboot',
-    '-kernel', opts.kernel, '-initrd', opts.initramfs, '-append', opts.append,
+    '-kernel', opts.kernel, '-initrd', opts.initramfs, '-append', opts.append ?? SERIAL_CONSOLE_APPEND,
     ...(opts.disk ? ['-drive', `file=${driveFile(opts.disk)},format=qcow2,if=virtio`] : []),
     ...(opts.cdrom ? ['-drive', `file=${driveFile(opts.cdrom)},format=raw,if=ide,index=2,media=cdrom,readonly=on`] : []),
     ...(opts.extraArgs ?? []),
