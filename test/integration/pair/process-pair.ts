@@ -109,8 +109,10 @@ export async function buildProcessPair(hostNames: string[]): Promise<ProcessPair
         environment: { kind: 'real' },
         controller: { id, rank },
         // These lab hosts' sshd and libvirt keep answering when ipmi_sim powers the chassis off, so
-        // the BMC is read every probe (the shipped 60 s refresh trusts in-band answers).
-        probes: { intervalSeconds: 2, timeoutSeconds: 2, concurrency: 8, bmcRefreshSeconds: 0 },
+        // the BMC is read every probe (the shipped 60 s refresh trusts in-band answers). A 4 s probe
+        // timeout: with 2 s, two SSH commands slowed by a loaded CI machine opened a false
+        // host-os-hung incident before the fault was even injected.
+        probes: { intervalSeconds: 4, timeoutSeconds: 4, concurrency: 8, bmcRefreshSeconds: 0 },
         policy: { failAfter: 2, recoverAfter: 3 },
         inventory: { hosts, vms: [] },
         secrets,
