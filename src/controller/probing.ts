@@ -7,6 +7,7 @@ import {
   classifyHost,
   classifyVm,
   isBlockedSignature,
+  probeChangesNothing,
   type HostObservation,
   type Policy,
   type Signature,
@@ -177,8 +178,12 @@ export class Probing {
     if (signature.healthy && this.settledHealthy(rt)) return;
     if (rt.phase === 'blocked' && isBlockedSignature(signature.code)) return;
     // While its action runs (recovering.acting has no PROBE transition; dispatch would find it running).
-    if (rt.phase === 'recovering' && rt.runningActionId !== null && rt.runningActionId === rt.actor.getSnapshot().context.pendingAction?.id) return;
-    this.deps.runtimes.send(rt, { type: 'PROBE', at: this.deps.env.clock.now(), signature, ...facts });
+    const snapshot = rt.actor.getSnapshot();
+    if (rt.phase === 'recovering' && rt.runningActionId !== null && rt.runningActionId === snapshot.context.pendingAction?.id) return;
+    const probe = { at: this.deps.env.clock.now(), signature, ...facts };
+    // A repeat of the last probe that would leave the machine as it is (core/quiet-probe.ts).
+    if (probeChangesNothing(snapshot.value, snapshot.context, probe, this.deps.policy)) return;
+    this.deps.runtimes.send(rt, { type: 'PROBE', ...probe });
     if (facts.movedHost) rt.movedSinceFed = false;
   }
 }

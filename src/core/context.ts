@@ -89,6 +89,24 @@ export interface RecoveryInput {
   at: number;
 }
 
+/**
+ * The optional fields later versions added, at the value their absence means. Present from the
+ * start (and filled into restored snapshots), so that no assign ever adds a key: a key added to a
+ * copy turns it into a dictionary (fastShape).
+ */
+const ABSENT_MEANS = {
+  leftoverRetryAt: null,
+  actingDeadline: null,
+  holdReason: null,
+  holdUntil: null,
+  holdCount: 0,
+  heldSince: null,
+  vmDisksShared: false,
+  noRoomForVms: false,
+  rungSpent: false,
+  spentRungReruns: 0,
+} as const satisfies Partial<RecoveryContext>;
+
 export function initialContext(input: RecoveryInput): RecoveryContext {
   return fastShape({
     targetId: input.targetId,
@@ -116,12 +134,7 @@ export function initialContext(input: RecoveryInput): RecoveryContext {
     reason: null,
     phaseSince: input.at,
     unblockedAt: null,
-    leftoverRetryAt: null,
-    actingDeadline: null,
-    holdReason: null,
-    holdUntil: null,
-    holdCount: 0,
-    heldSince: null,
+    ...ABSENT_MEANS,
   });
 }
 
@@ -129,12 +142,15 @@ export function initialContext(input: RecoveryInput): RecoveryContext {
  * The same context as an object V8 keeps fast. XState copies the context at every assign with
  * `Object.assign({}, context, update)`; V8 keeps that copy a fast (hidden-class) object only when
  * the source's shape was built up from a plain `{}`, which a spread copy's is and an object
- * literal's or JSON.parse's is not. Otherwise every copy of this 31-field context becomes a
+ * literal's or JSON.parse's is not, and only while no assign adds a key (so every optional field
+ * is present from the start, ABSENT_MEANS). Otherwise every copy of this 35-field context becomes a
  * dictionary, about 15 times slower to copy and slower to read, at every probe of every target
  * in an incident. Also applied to restored snapshots (target-runtime.ts).
  */
 export function fastShape<T extends object>(context: T): T {
-  return { ...context };
+  const copy = { ...context } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(ABSENT_MEANS)) if (copy[key] === undefined) copy[key] = value;
+  return copy as T;
 }
 
 export interface ProbeFacts {
@@ -150,12 +166,21 @@ export interface ProbeFacts {
   movedHost?: boolean;
 }
 
-/** One probe into the hysteresis counters: a bad probe resets the good count and vice versa. */
-export function countProbe(ctx: RecoveryContext, p: ProbeFacts): Partial<RecoveryContext> {
+/**
+ * Where the hysteresis counters stop: every guard asks only whether a count reached failAfter or
+ * recoverAfter, so counting further changes no decision. Stopped, a long run of identical probes
+ * leaves the context as it is, and such a probe can be skipped (quiet-probe.ts).
+ */
+export function probeCountCap(policy: { failAfter: number; recoverAfter: number }): number {
+  return Math.max(policy.failAfter, policy.recoverAfter);
+}
+
+/** One probe into the hysteresis counters: a bad probe resets the good count and vice versa; neither passes `cap`. */
+export function countProbe(ctx: RecoveryContext, p: ProbeFacts, cap: number): Partial<RecoveryContext> {
   const healthy = p.signature.healthy;
   return {
-    bad: healthy ? 0 : ctx.bad + 1,
-    good: healthy ? ctx.good + 1 : 0,
+    bad: healthy ? 0 : Math.min(ctx.bad + 1, cap),
+    good: healthy ? Math.min(ctx.good + 1, cap) : 0,
     lastSignature: p.signature.code,
     lastSummary: p.signature.summary,
     hasVms: p.hasVms ?? ctx.hasVms,

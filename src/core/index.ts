@@ -20,6 +20,7 @@
  * Layout
  *   rungs.ts, ladder.ts           the rung table and the ladders derived from it
  *   context.ts, incident.ts       the machine's context, probe counting, incident and penalty
+ *   quiet-probe.ts                which probes change nothing (skipped before the machine)
  *   escalation/                   the policy: entry rung, rung steps, evacuation, host repair,
  *                                 reinstall evidence
  *   machine/                      the XState machine: events, guards, actions, shared transitions
@@ -33,6 +34,7 @@ export * from './penalty.js';
 export * from './ladder.js';
 export * from './placement.js';
 export * from './context.js';
+export * from './quiet-probe.js';
 export * from './incident.js';
 export * from './escalation/rung-step.js';
 export * from './escalation/entry-rung.js';

@@ -5,7 +5,7 @@
  */
 import { assign, emit } from 'xstate';
 import { actionResultProblem } from '../action-result.js';
-import { countProbe, type PendingAction, type RecoveryContext } from '../context.js';
+import { countProbe, probeCountCap, type PendingAction, type RecoveryContext } from '../context.js';
 import { startDampedRung, startEntryRung, startManualRung } from '../escalation/entry-rung.js';
 import { leftoverRetryAfterQuarantine, nextLeftoverRetry, startEvacuationOnly, startLeftoverEvacuation } from '../escalation/evacuation.js';
 import { afterEvacuation, reinstallAboard, repairInPlace } from '../escalation/host-repair.js';
@@ -23,15 +23,18 @@ const say = emit<RecoveryContext, RecoveryEvent, undefined, RecoveryEvent, Recov
 const sayWithReason = emit<RecoveryContext, RecoveryEvent, { reason: string }, RecoveryEvent, RecoveryEmitted>;
 
 /** Probe counting (hysteresis) and the phase clock. */
-const countingActions = {
-  countProbe: set(({ context, event }) => (event.type === 'PROBE' ? countProbe(context, event) : {})),
-  resetCounters: set({ bad: 0, good: 0 }),
-  markPhase: set(({ event }) => ({ phaseSince: at(event), unblockedAt: null })),
-  // The boot grace of a VM whose host is back: from the first probe that no longer blames the host.
-  markUnblocked: set(({ context, event }) => ({ unblockedAt: context.unblockedAt ?? at(event) })),
-  clearUnblocked: set({ unblockedAt: null }),
-  startUnblocked: set(({ event }) => ({ unblockedAt: at(event), bad: 1, good: 0 })),
-};
+function countingActions(policy: Policy) {
+  const cap = probeCountCap(policy);
+  return {
+    countProbe: set(({ context, event }) => (event.type === 'PROBE' ? countProbe(context, event, cap) : {})),
+    resetCounters: set({ bad: 0, good: 0 }),
+    markPhase: set(({ event }) => ({ phaseSince: at(event), unblockedAt: null })),
+    // The boot grace of a VM whose host is back: from the first probe that no longer blames the host.
+    markUnblocked: set(({ context, event }) => ({ unblockedAt: context.unblockedAt ?? at(event) })),
+    clearUnblocked: set({ unblockedAt: null }),
+    startUnblocked: set(({ event }) => ({ unblockedAt: at(event), bad: 1, good: 0 })),
+  };
+}
 
 /** Opening and forgetting an incident and its penalty. */
 function incidentActions(policy: Policy) {
@@ -184,5 +187,5 @@ const emitActions = {
 };
 
 export function recoveryActions(policy: Policy) {
-  return { ...countingActions, ...incidentActions(policy), ...rungActions(policy), ...reasonActions(policy), ...emitActions };
+  return { ...countingActions(policy), ...incidentActions(policy), ...rungActions(policy), ...reasonActions(policy), ...emitActions };
 }
