@@ -99,6 +99,28 @@ test('await chains settle between timers, before virtual time moves on', async (
   assert.deepEqual(trace, ['after-call@100', 'other@150', 'after-second@200']);
 });
 
+test('microtasks settle: long promise chains (no immediates) finish between timers', async () => {
+  const clock = new VirtualClock({ settle: 'microtasks' });
+  const trace: string[] = [];
+  // Promise-only driver work, as in the bench: many awaits after each timer, then a further sleep.
+  async function driverCall(): Promise<void> {
+    await sleep(clock, 100);
+    for (let i = 0; i < 200; i++) await Promise.resolve(i);
+  }
+  async function controller(): Promise<void> {
+    await driverCall();
+    trace.push(`after-call@${clock.now()}`);
+    await driverCall();
+    trace.push(`after-second@${clock.now()}`);
+  }
+  void controller();
+  // Scheduled at the same instant the first call resumes: it fires after that chain has run.
+  clock.setTimeout(() => trace.push(`same-instant@${clock.now()}`), 100);
+  clock.setTimeout(() => trace.push(`other@${clock.now()}`), 150);
+  await clock.advanceBy(1000);
+  assert.deepEqual(trace, ['after-call@100', 'same-instant@100', 'other@150', 'after-second@200']);
+});
+
 test('runUntil stops when the predicate holds, or at maxTime', async () => {
   const clock = new VirtualClock();
   let ticks = 0;
