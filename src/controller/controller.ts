@@ -125,7 +125,7 @@ export class Controller implements ControllerApi {
     });
     const contact = new HostContact({ env, index, staleCopies, callTimeoutMs: opts.probes.timeoutMs });
     const lastContacts = { write: (name: string, at: number | null) => sideWrites.track(store.setHostLastContact(name, at)) };
-    this.probing = new Probing({ env, policy, probes: opts.probes, index, runtimes: this.runtimes, unchangedSinceLastProbe: opts.unchangedSinceLastProbe, contact, lastContacts });
+    this.probing = new Probing({ env, policy, probes: opts.probes, index, runtimes: this.runtimes, unchangedSinceLastProbe: opts.unchangedSinceLastProbe, onProbeHintChange: opts.onProbeHintChange, contact, lastContacts });
     this.commands = new OperatorCommands({ env, store, policy, index, runtimes: this.runtimes, executor, events, locks, fence: opts.fence });
   }
 

@@ -8,6 +8,8 @@ import { RrcError } from '../errors.js';
 import type { HostRecord, Store, VmRecord } from '../store/types.js';
 import type { Inventory } from './executor-types.js';
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 /** Host records by name; tells when the set of names changes (probe order). */
 class HostMap extends Map<string, HostRecord> {
   constructor(private readonly onKeys: () => void) {
@@ -30,6 +32,8 @@ class HostMap extends Map<string, HostRecord> {
  * and the placement candidates were scans of every VM: 10,000 hosts x 100,000 VMs).
  */
 class VmMap extends Map<string, VmRecord> {
+  /** Bumped when a VM is added, removed or changes host. */
+  placements = 0;
   private readonly byHost = new Map<string, Set<string>>();
   private readonly used = new Map<string, VmResources>();
 
@@ -41,6 +45,7 @@ class VmMap extends Map<string, VmRecord> {
     const old = this.get(name);
     if (old === undefined) this.onKeys?.();
     else this.unindex(name, old);
+    if (old?.currentHost !== vm.currentHost) this.placements++;
     let set = this.byHost.get(vm.currentHost);
     if (!set) this.byHost.set(vm.currentHost, (set = new Set()));
     set.add(name);
@@ -53,6 +58,7 @@ class VmMap extends Map<string, VmRecord> {
     const old = this.get(name);
     if (old === undefined) return false;
     this.onKeys();
+    this.placements++;
     this.unindex(name, old);
     return super.delete(name);
   }
@@ -64,6 +70,11 @@ class VmMap extends Map<string, VmRecord> {
       const r = old.resources;
       this.used.set(old.currentHost, { cores: u.cores - r.cores, ramGb: u.ramGb - r.ramGb, diskGb: u.diskGb - r.diskGb });
     }
+  }
+
+  /** Names of the VMs on `host` (live view: do not keep). */
+  namesOn(host: string): ReadonlySet<string> {
+    return this.byHost.get(host) ?? NO_NAMES;
   }
 
   countOn(host: string): number {
@@ -84,11 +95,23 @@ class VmMap extends Map<string, VmRecord> {
 }
 
 export class InventoryIndex {
-  readonly hosts = new HostMap(() => (this.hostOrder = null));
+  readonly hosts = new HostMap(() => {
+    this.hostOrder = null;
+    this.hostKeyChanges++;
+  });
+  private hostKeyChanges = 0;
   readonly vms = new VmMap(() => (this.vmOrder = null));
   /** Probe order, rebuilt when a host / VM is added or removed. */
   private hostOrder: string[] | null = null;
   private vmOrder: string[] | null = null;
+
+  /**
+   * Changes when a host or a VM is added or removed or a VM changes host: what decides which
+   * host a VM's probe goes through.
+   */
+  placementVersion(): number {
+    return this.hostKeyChanges + this.vms.placements;
+  }
 
   sortedHostNames(): string[] {
     return (this.hostOrder ??= [...this.hosts.keys()].sort());

@@ -28,4 +28,9 @@ export interface ControllerOptions {
    * every target is probed every cycle.
    */
   unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
+  /**
+   * With that hint: subscribes to every change behind it, as it happens. Then a VM found quiet is
+   * not looked at again until something touches it (probing.ts, resting VMs).
+   */
+  onProbeHintChange?: ((listener: (kind: TargetKind, name: string) => void) => void) | undefined;
 }

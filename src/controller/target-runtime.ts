@@ -105,6 +105,8 @@ export class TargetRuntimes {
   private readonly startWriteTries = new Map<string, number>();
   /** Runtimes recovering or holding, kept on every phase change (waitingTargets). */
   private readonly waiting = new Set<TargetRuntime>();
+  /** Told of every runtime added, removed or sent an event (onTouch). */
+  private readonly touchListeners: Array<(rt: TargetRuntime) => void> = [];
 
   constructor(private readonly deps: TargetRuntimeDeps) {}
 
@@ -182,6 +184,7 @@ export class TargetRuntimes {
     this.byId.set(id, rt);
     (kind === 'host' ? this.hostsByName : this.vmsByName).set(name, rt);
     this.trackWaiting(rt);
+    this.touched(rt);
     return rt;
   }
 
@@ -193,6 +196,7 @@ export class TargetRuntimes {
     this.byId.delete(id);
     (rt.kind === 'host' ? this.hostsByName : this.vmsByName).delete(rt.name);
     this.waiting.delete(rt);
+    this.touched(rt);
   }
 
   /**
@@ -239,11 +243,21 @@ export class TargetRuntimes {
     void reconciler.settleLeftovers(pendingIds);
   }
 
+  /** `listener` hears of every runtime added, removed or sent an event (its state may have changed). */
+  onTouch(listener: (rt: TargetRuntime) => void): void {
+    this.touchListeners.push(listener);
+  }
+
+  private touched(rt: TargetRuntime): void {
+    for (const listener of this.touchListeners) listener(rt);
+  }
+
   /** The one way into a machine: send, then record, persist and dispatch in the target's chain. */
   send(rt: TargetRuntime, event: RecoveryEvent): void {
     if (rt.removed || !this.deps.isRunning()) return;
     const { events, recorder } = this.deps;
     rt.actor.send(event);
+    this.touched(rt);
     const from = rt.phase;
     const to = phaseOf(rt.actor.getSnapshot().value);
     rt.phase = to;

@@ -68,6 +68,7 @@ export async function buildSimRack(opts: SimRackOptions): Promise<SimRack> {
   const policy = resolvePolicy(opts.policy);
   const controller = createController({
     unchangedSinceLastProbe: env.unchangedSinceLastProbe,
+    onProbeHintChange: env.onProbeHintChange,
     ...opts.controller,
     env: opts.wrapEnv ? opts.wrapEnv(env) : env,
     store,

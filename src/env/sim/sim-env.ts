@@ -48,6 +48,8 @@ export interface SimEnv extends Env {
    * `probeHints: false`.
    */
   readonly unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
+  /** Simulation only: every world change behind that hint, as it happens (ControllerOptions.onProbeHintChange). */
+  readonly onProbeHintChange?: (listener: (kind: TargetKind, name: string) => void) => void;
 }
 
 export function createSimEnv(opts: SimEnvOptions): SimEnv {
@@ -63,6 +65,7 @@ export function createSimEnv(opts: SimEnvOptions): SimEnv {
     world: opts.world,
     latency: ctx.latency,
     ...(probes.unchangedSinceLastProbe ? { unchangedSinceLastProbe: probes.unchangedSinceLastProbe } : {}),
+    ...(probes.onHintChange ? { onProbeHintChange: probes.onHintChange } : {}),
     clock,
     log: opts.log,
     probes: probes.prober,

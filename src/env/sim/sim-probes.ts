@@ -42,6 +42,8 @@ export interface SimProbes {
   prober: Prober;
   /** True when nothing a probe of this target could see has changed since its last probe. */
   unchangedSinceLastProbe?: (kind: TargetKind, name: string) => boolean;
+  /** Tells `listener` of every world change behind that hint, as it happens. */
+  onHintChange?: (listener: (kind: TargetKind, name: string) => void) => void;
 }
 
 export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): SimProbes {
@@ -118,7 +120,13 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
     if (last === undefined || last.version !== last.target.n) return false;
     return last.host === undefined || last.hostVersion === last.host.n;
   };
-  return { prober, unchangedSinceLastProbe };
+  const onHintChange = (listener: (kind: TargetKind, name: string) => void): void => {
+    world.onChange((e) => {
+      const vm = e.target.startsWith('vm:');
+      listener(vm ? 'vm' : 'host', e.target.slice(vm ? 3 : 5));
+    });
+  };
+  return { prober, unchangedSinceLastProbe, onHintChange };
 }
 
 /**

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { TargetKind } from '../../../src/core/index.js';
 import type { Env } from '../../../src/env/env.js';
+import type { ControllerEvent } from '../../../src/controller/controller-events.js';
+import { applyFaultLine } from '../../../src/env/sim/index.js';
 import { buildSimRack, labHosts, labVms } from '../../../src/sim-rack/index.js';
 
 /** A started rack whose host probes are counted; `hint` becomes the controller's option. */
@@ -52,6 +54,68 @@ test('a settled healthy target is not probed while the simulation says nothing c
   } finally {
     await quiet.rack.stop();
     await plain.rack.stop();
+  }
+});
+
+/**
+ * A started rack on the sim's own hint, its VM asks counted. `feed: false` leaves out the hint's
+ * change feed: then every VM is looked at every cycle (no resting VMs), as before they existed.
+ */
+async function hintedRack(feed: boolean) {
+  let vmAsks = 0;
+  const sim: { hint?: (kind: TargetKind, name: string) => boolean } = {};
+  const rack = await buildSimRack({
+    hosts: labHosts(),
+    vms: labVms(),
+    start: 0,
+    controller: {
+      // Asked only once the controller runs, after the rack's own hint is kept below.
+      unchangedSinceLastProbe: (kind, name) => {
+        if (kind === 'vm') vmAsks++;
+        return sim.hint!(kind, name);
+      },
+      ...(feed ? {} : { onProbeHintChange: undefined }),
+    },
+  });
+  if (rack.env.unchangedSinceLastProbe) sim.hint = rack.env.unchangedSinceLastProbe;
+  await rack.start();
+  await rack.runFor(60); // every target settled healthy
+  return { rack, vmAsks: () => vmAsks };
+}
+
+function decisions(events: ControllerEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.type === 'phase' ? [`${e.at} ${e.targetId} ${e.from}>${e.to}`] : e.type === 'action-done' ? [`${e.at} ${e.targetId} ${e.action.kind} ${e.result.outcome}`] : [],
+  );
+}
+
+test('resting VMs: a VM found quiet is not looked at again until something touches it, with the same decisions', async () => {
+  const resting = await hintedRack(true);
+  const looking = await hintedRack(false);
+  try {
+    const [r0, l0] = [resting.vmAsks(), looking.vmAsks()];
+    await resting.rack.runFor(30);
+    await looking.rack.runFor(30);
+    assert.equal(resting.vmAsks() - r0, 0, 'resting VMs are not even asked about');
+    assert.equal(looking.vmAsks() - l0, 4 * 6, 'without the feed: 4 VMs every 5 s');
+    // The same faults in both: a VM panic, a service death, a hung host whose VMs move, a host losing power.
+    for (const { rack } of [resting, looking]) {
+      applyFaultLine(rack.world, 'vm web1 panic');
+      await rack.runFor(200);
+      applyFaultLine(rack.world, 'vm ui1 service-dead');
+      await rack.runFor(200);
+      applyFaultLine(rack.world, 'host hv2 hang');
+      await rack.runFor(900);
+      applyFaultLine(rack.world, 'host hv1 power-loss');
+      await rack.runFor(900);
+    }
+    const seen = decisions(resting.rack.events);
+    assert.ok(seen.filter((d) => d.includes('>recovering')).length >= 4, `recoveries happened:\n${seen.join('\n')}`);
+    assert.deepEqual(seen, decisions(looking.rack.events));
+    assert.ok(resting.vmAsks() < looking.vmAsks(), `${resting.vmAsks()} vs ${looking.vmAsks()} asks`);
+  } finally {
+    await resting.rack.stop();
+    await looking.rack.stop();
   }
 });
 
