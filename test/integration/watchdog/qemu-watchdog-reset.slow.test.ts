@@ -39,7 +39,8 @@ import {
 const AGENT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../kickstart/rrc-watchdog.sh');
 const WATCHDOG_TIMEOUT_S = 15;
 const INTERVAL_S = 2;
-const CHECK_TIMEOUT_S = 2;
+/** curl in a TCG guest on a loaded machine: 2 s timed out now and then (a check that fails is a lapse). */
+const CHECK_TIMEOUT_S = 5;
 /** Generous: a loaded 2-core machine under TCG; boot to an armed agent takes ~20 s when idle. */
 const BOOT_TIMEOUT_MS = 300_000;
 /** Each fed phase: twice the device timeout, so an unfed device would have reset the machine. */
@@ -143,7 +144,13 @@ test(
     await machine.waitFor(() => false, FED_PHASE_MS);
     assert.ok(!machine.exited(), `still running ${FED_PHASE_MS / 1000} s after the controller went while the peer answers\n${context()}`);
     assert.ok(peer.answers().filter((a) => a >= controllerGoneAt).length >= 2, `the agent reached its peer\n${context()}`);
-    assert.ok(!agentLines(machine.console()).some((l) => NOT_FEEDING.test(l)), `the agent never stopped feeding while in contact\n${context()}`);
+    // A check slowed past its timeout on a loaded machine is a lapse the agent must get over: each
+    // "not feeding" while in contact is followed by "contact back", and the device never fired.
+    const contactPhase = agentLines(machine.console());
+    const lapses = contactPhase.filter((l) => NOT_FEEDING.test(l)).length;
+    assert.equal(contactPhase.filter((l) => /contact back: feeding the watchdog again/.test(l)).length, lapses, `every lapse while in contact ended\n${context()}`);
+    assert.ok(lapses <= 2, `${lapses} lapses while in contact\n${context()}`);
+    assert.equal(qmp.events().filter((e) => e.event === 'WATCHDOG').length, 0, `no watchdog event while in contact\n${context()}`);
 
     // 3. Nothing answers: the device resets the machine.
     await peer.stop();
@@ -160,7 +167,7 @@ test(
     assert.ok(resetAfterS <= lease + LEASE_MARGIN_S, `reset ${resetAfterS.toFixed(1)} s after the last answer, lease ${lease} s\n${context()}`);
     t.diagnostic(
       `${kernel.debianPackage}: armed after ${Math.round((armedAt - started) / 1000)} s; reset ${resetAfterS.toFixed(1)} s after the last answer ` +
-        `and QEMU gone after ${exitedAfterS.toFixed(1)} s (device timeout ${WATCHDOG_TIMEOUT_S} s, declared lease ${lease} s); total ${Math.round((Date.now() - started) / 1000)} s`,
+        `and QEMU gone after ${exitedAfterS.toFixed(1)} s (device timeout ${WATCHDOG_TIMEOUT_S} s, declared lease ${lease} s); ${lapses} lapse(s) while in contact; total ${Math.round((Date.now() - started) / 1000)} s`,
     );
   },
 );

@@ -6,15 +6,10 @@
  * its disk (/dev/vda, the overlay) and writes a marker into it, then resets the machine: QEMU runs
  * with -no-reboot, so the reset ends it (a poweroff needs ACPI pieces this initramfs does not load).
  *
- * Debian's busybox is dynamically linked: its libraries (from ldd) go in at the same paths.
- * Console lines start with GUEST_TAG so the test can pick them out of the kernel's output.
+ * The common part (busybox, modules, the start of /init) is busybox-initramfs.ts. Console lines start with GUEST_TAG so the test can pick them out of the kernel's output.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireBinary } from '../peers/common.js';
-import { buildInitramfs, type CpioEntry } from './newc-cpio.js';
-import { sharedLibraries } from './shared-libraries.js';
-import { moduleLoadOrder, type TestKernel } from './test-kernel.js';
+import { buildBusyboxInitramfs, initPreamble } from './busybox-initramfs.js';
+import type { TestKernel } from './test-kernel.js';
 
 export const GUEST_TAG = 'RRC-GUEST';
 /** Where /init writes its marker on the disk: 1 MiB in, one sector. */
@@ -30,17 +25,7 @@ const APPLETS = [
 ];
 
 /** Every loop below is bounded (device wait: 150 x 0.2 s). */
-const INIT = `#!/bin/sh
-export PATH=/bin
-mount -t devtmpfs dev /dev
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-say() { echo "${GUEST_TAG} $*"; }
-say "init started"
-for m in $(cat /lib/modules/load-order); do
-  insmod "/lib/modules/$m.ko" || say "insmod $m failed"
-done
-i=0
+const INIT = `${initPreamble(GUEST_TAG)}i=0
 while { [ ! -b /dev/sr0 ] || [ ! -b /dev/vda ]; } && [ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done
 mkdir -p /seed
 if ! mount -t iso9660 -o ro /dev/sr0 /seed; then
@@ -71,19 +56,5 @@ reboot -f
 `;
 
 export function buildSeedReaderInitramfs(kernel: TestKernel): Buffer {
-  const busybox = requireBinary('busybox', 'busybox');
-  const order = moduleLoadOrder(kernel.modulesDir, MODULES);
-  const entries: CpioEntry[] = [
-    { kind: 'file', path: 'init', data: INIT, mode: 0o755 },
-    { kind: 'file', path: 'bin/busybox', data: readFileSync(busybox), mode: 0o755 },
-    ...APPLETS.map((a): CpioEntry => ({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' })),
-    ...sharedLibraries(busybox).map((lib): CpioEntry => ({ kind: 'file', path: lib, data: readFileSync(lib), mode: 0o755 })),
-    ...order.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m}.ko`, data: readFileSync(join(kernel.modulesDir, `${m}.ko`)) })),
-    { kind: 'file', path: 'lib/modules/load-order', data: `${order.join('\n')}\n` },
-    { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-    { kind: 'dir', path: 'proc' },
-    { kind: 'dir', path: 'sys' },
-    { kind: 'dir', path: 'root', mode: 0o700 },
-  ];
-  return buildInitramfs(entries);
+  return buildBusyboxInitramfs({ kernel, init: INIT, modules: MODULES, applets: APPLETS, extra: [{ kind: 'dir', path: 'root', mode: 0o700 }] });
 }

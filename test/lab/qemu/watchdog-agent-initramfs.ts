@@ -8,14 +8,12 @@
  * serial console; /init adds the watchdog device's state and timeout as sysfs shows them once the
  * agent has armed it, then idles (bounded).
  *
- * The agent needs bash, curl, timeout and wdctl: Debian's binaries with their libraries (ldd).
+ * The agent needs bash, curl, timeout and wdctl: Debian's binaries with their libraries (ldd); the
+ * common part (busybox, modules, the start of /init) is busybox-initramfs.ts.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireBinary } from '../peers/common.js';
-import { buildInitramfs, type CpioEntry } from './newc-cpio.js';
-import { sharedLibraries } from './shared-libraries.js';
-import { moduleLoadOrder, type TestKernel } from './test-kernel.js';
+import { buildBusyboxInitramfs, initPreamble } from './busybox-initramfs.js';
+import type { TestKernel } from './test-kernel.js';
 
 export const WATCHDOG_GUEST_TAG = 'RRC-GUEST';
 export const GUEST_ADDRESS = '10.0.2.15';
@@ -64,17 +62,7 @@ export function watchdogConf(s: AgentSettings): string {
 }
 
 /** Every loop below is bounded (device wait: 150 x 0.2 s; idle: 900 s, then a reset). */
-const INIT = `#!/bin/sh
-export PATH=/bin
-mount -t devtmpfs dev /dev
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-say() { echo "${WATCHDOG_GUEST_TAG} $*"; }
-say "init started"
-for m in $(cat /lib/modules/load-order); do
-  insmod "/lib/modules/$m.ko" || say "insmod $m failed"
-done
-i=0
+const INIT = `${initPreamble(WATCHDOG_GUEST_TAG)}i=0
 while { [ ! -c /dev/watchdog ] || [ ! -d /sys/class/net/eth0 ]; } && [ $i -lt 150 ]; do sleep 0.2; i=$((i+1)); done
 ip link set lo up
 ip addr add ${GUEST_ADDRESS}/24 dev eth0
@@ -95,23 +83,15 @@ reboot -f
 `;
 
 export function buildWatchdogAgentInitramfs(kernel: TestKernel, agentScript: string, conf: string): Buffer {
-  const busybox = requireBinary('busybox', 'busybox');
-  const programs = PROGRAMS.map(([name, pkg]) => requireBinary(name, pkg));
-  const libs = [...new Set([busybox, ...programs].flatMap(sharedLibraries))];
-  const order = moduleLoadOrder(kernel.modulesDir, MODULES);
-  const entries: CpioEntry[] = [
-    { kind: 'file', path: 'init', data: INIT, mode: 0o755 },
-    { kind: 'file', path: 'bin/busybox', data: readFileSync(busybox), mode: 0o755 },
-    ...APPLETS.map((a): CpioEntry => ({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' })),
-    ...PROGRAMS.map(([name], i): CpioEntry => ({ kind: 'file', path: `bin/${name}`, data: readFileSync(programs[i] ?? name), mode: 0o755 })),
-    ...libs.map((lib): CpioEntry => ({ kind: 'file', path: lib, data: readFileSync(lib), mode: 0o755 })),
-    { kind: 'file', path: 'bin/rrc-watchdog', data: readFileSync(agentScript), mode: 0o755 },
-    { kind: 'file', path: 'etc/3rc/watchdog.conf', data: conf },
-    ...order.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m}.ko`, data: readFileSync(join(kernel.modulesDir, `${m}.ko`)) })),
-    { kind: 'file', path: 'lib/modules/load-order', data: `${order.join('\n')}\n` },
-    { kind: 'chardev', path: 'dev/console', major: 5, minor: 1 },
-    { kind: 'dir', path: 'proc' },
-    { kind: 'dir', path: 'sys' },
-  ];
-  return buildInitramfs(entries);
+  return buildBusyboxInitramfs({
+    kernel,
+    init: INIT,
+    modules: MODULES,
+    applets: APPLETS,
+    programs: PROGRAMS,
+    extra: [
+      { kind: 'file', path: 'bin/rrc-watchdog', data: readFileSync(agentScript), mode: 0o755 },
+      { kind: 'file', path: 'etc/3rc/watchdog.conf', data: conf },
+    ],
+  });
 }
