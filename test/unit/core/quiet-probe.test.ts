@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, type StateValue } from 'xstate';
+import { createRandom, type Random } from '../../../src/env/sim/random.js';
 import { countProbe, initialContext, probeCountCap, type ProbeFacts, type RecoveryContext } from '../../../src/core/context.js';
 import { resolvePolicy } from '../../../src/core/policy.js';
 import { probeChangesNothing } from '../../../src/core/quiet-probe.js';
@@ -29,18 +30,6 @@ const QUIET_STATES = ['healthy', 'blocked', 'holding', 'awaitingOperator', 'quar
 const SEEDS = process.env['RRC_QUIET_SEED'] ? [Number(process.env['RRC_QUIET_SEED'])] : [1, 2, 3, 4];
 const CASES_PER_SEED = 6000;
 
-/** mulberry32: a small seeded generator, so a failing case replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const policy = resolvePolicy({});
 const machine = createRecoveryMachine(policy);
 const cap = probeCountCap(policy);
@@ -51,12 +40,12 @@ function stateName(value: StateValue): string {
 }
 
 /** A random case, half of them built to repeat the context's last probe (the case worth skipping). */
-function randomCase(rand: () => number) {
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+function randomCase(random: Random) {
+  const rand = (): number => random.next();
   const maybe = <T>(v: T): T | null => (rand() < 0.5 ? v : null);
   const around = () => NOW + Math.round((rand() - 0.5) * 2 * policy.blockedGraceSeconds * 1000 * 1.5);
   const kind: TargetKind = rand() < 0.5 ? 'host' : 'vm';
-  const code = pick(kind === 'host' ? HOST_CODES : VM_CODES);
+  const code = random.pick(kind === 'host' ? HOST_CODES : VM_CODES);
   const healthy = code === 'ok';
   const probe: ProbeFacts = {
     at: NOW,
@@ -67,12 +56,12 @@ function randomCase(rand: () => number) {
   };
   const repeat = rand() < 0.5;
   const base = initialContext({ targetId: `${kind}:t`, kind, at: 0 });
-  const lastCode = repeat ? code : pick(kind === 'host' ? HOST_CODES : VM_CODES);
-  const count = () => pick([0, 1, cap - 1, cap, cap, cap + 3]);
+  const lastCode = repeat ? code : random.pick(kind === 'host' ? HOST_CODES : VM_CODES);
+  const count = () => random.pick([0, 1, cap - 1, cap, cap, cap + 3]);
   const context: RecoveryContext = {
     ...base,
-    bad: repeat ? (healthy ? 0 : pick([cap, cap, count()])) : count(),
-    good: repeat ? (healthy ? pick([cap, cap, count()]) : 0) : count(),
+    bad: repeat ? (healthy ? 0 : random.pick([cap, cap, count()])) : count(),
+    good: repeat ? (healthy ? random.pick([cap, cap, count()]) : 0) : count(),
     lastSignature: lastCode,
     lastSummary: repeat || rand() < 0.5 ? `summary of ${lastCode}` : 'something else',
     hasVms: repeat && probe.hasVms !== undefined ? probe.hasVms : rand() < 0.5,
@@ -86,7 +75,7 @@ function randomCase(rand: () => number) {
     heldSince: maybe(NOW - Math.round(rand() * policy.safety.holdToPersonSeconds * 1000 * 1.5)),
     leftoverRetryAt: maybe(around()),
   };
-  return { value: pick(STATES), context, probe };
+  return { value: random.pick(STATES), context, probe };
 }
 
 describe('quiet probes: skipped only when the machine would change nothing', () => {
@@ -101,11 +90,11 @@ describe('quiet probes: skipped only when the machine would change nothing', () 
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: ${CASES_PER_SEED} random states and probes`, () => {
-      const rand = prng(seed);
+      const random = createRandom(seed);
       const quietBy = new Map<string, number>();
       const noOpMissed = new Map<string, number>();
       for (let i = 0; i < CASES_PER_SEED; i++) {
-        const { value, context, probe } = randomCase(rand);
+        const { value, context, probe } = randomCase(random);
         const quiet = probeChangesNothing(value, context, probe, policy);
         const actor = createActor(machine, { snapshot: machine.resolveState({ value, context }), input: { targetId: context.targetId, kind: context.kind, at: 0 } });
         const emitted: unknown[] = [];
