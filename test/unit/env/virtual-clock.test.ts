@@ -77,6 +77,14 @@ test('100k pending timers: cheap to schedule, cancel half, and fire in order', a
   assert.equal(clock.timersFired, n / 2);
 });
 
+/** A controller making two driver calls in a row, noting the virtual time after each in `trace`. */
+async function controllerTwoCalls(clock: VirtualClock, driverCall: () => Promise<void>, trace: string[]): Promise<void> {
+  await driverCall();
+  trace.push(`after-call@${clock.now()}`);
+  await driverCall();
+  trace.push(`after-second@${clock.now()}`);
+}
+
 test('await chains settle between timers, before virtual time moves on', async () => {
   const clock = new VirtualClock();
   const trace: string[] = [];
@@ -87,13 +95,7 @@ test('await chains settle between timers, before virtual time moves on', async (
     await new Promise((r) => setImmediate(r));
     await Promise.resolve();
   }
-  async function controller(): Promise<void> {
-    await driverCall();
-    trace.push(`after-call@${clock.now()}`);
-    await driverCall();
-    trace.push(`after-second@${clock.now()}`);
-  }
-  void controller();
+  void controllerTwoCalls(clock, driverCall, trace);
   clock.setTimeout(() => trace.push(`other@${clock.now()}`), 150);
   await clock.advanceBy(1000);
   assert.deepEqual(trace, ['after-call@100', 'other@150', 'after-second@200']);
@@ -107,13 +109,7 @@ test('microtasks settle: long promise chains (no immediates) finish between time
     await sleep(clock, 100);
     for (let i = 0; i < 200; i++) await Promise.resolve(i);
   }
-  async function controller(): Promise<void> {
-    await driverCall();
-    trace.push(`after-call@${clock.now()}`);
-    await driverCall();
-    trace.push(`after-second@${clock.now()}`);
-  }
-  void controller();
+  void controllerTwoCalls(clock, driverCall, trace);
   // Scheduled at the same instant the first call resumes: it fires after that chain has run.
   clock.setTimeout(() => trace.push(`same-instant@${clock.now()}`), 100);
   clock.setTimeout(() => trace.push(`other@${clock.now()}`), 150);
