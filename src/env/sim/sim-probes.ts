@@ -58,10 +58,13 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
   };
   const seenHost = new Map<string, Seen>();
   const seenVm = new Map<string, Seen>();
+  const hintListeners: Array<(kind: TargetKind, name: string) => void> = [];
   if (opts.hints !== false) {
     world.onChange((e) => {
       const vm = e.target.startsWith('vm:');
-      versionOf(vm ? vmVersions : hostVersions, e.target.slice(vm ? 3 : 5)).n++;
+      const name = e.target.slice(vm ? 3 : 5);
+      versionOf(vm ? vmVersions : hostVersions, name).n++;
+      for (const listener of hintListeners) listener(vm ? 'vm' : 'host', name);
     });
   }
 
@@ -121,10 +124,7 @@ export function createSimProbes(ctx: SimContext, opts: SimProbeOptions = {}): Si
     return last.host === undefined || last.hostVersion === last.host.n;
   };
   const onHintChange = (listener: (kind: TargetKind, name: string) => void): void => {
-    world.onChange((e) => {
-      const vm = e.target.startsWith('vm:');
-      listener(vm ? 'vm' : 'host', e.target.slice(vm ? 3 : 5));
-    });
+    hintListeners.push(listener);
   };
   return { prober, unchangedSinceLastProbe, onHintChange };
 }
