@@ -103,7 +103,6 @@ export class MemoryStore implements Store {
   private readonly hosts = new Map<string, HostRecord>();
   private readonly macOwner = new Map<string, string>();
   private readonly vms = new Map<string, VmRecord>();
-  /** The snapshot kept as its JSON text: one stringify per transition, parsed only when read (a restart). */
   /**
    * The snapshot as given, copied when read: a persisted XState snapshot is an immutable value (an
    * assign makes a new context), and serialising it at every save was a twentieth of the bench.
