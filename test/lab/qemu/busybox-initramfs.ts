@@ -6,7 +6,7 @@
  * /init and its own files.
  */
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { requireBinary } from '../peers/common.js';
 import { buildInitramfs, type CpioEntry } from './newc-cpio.js';
 import { sharedLibraries } from './shared-libraries.js';
@@ -42,14 +42,14 @@ export interface BusyboxInitramfs {
 
 export function buildBusyboxInitramfs(o: BusyboxInitramfs): Buffer {
   const busybox = requireBinary('busybox', 'busybox');
-  const programs = (o.programs ?? []).map(([name, pkg]) => requireBinary(name, pkg));
-  const libs = [...new Set([busybox, ...programs].flatMap(sharedLibraries))];
+  const programs = (o.programs ?? []).map(([name, pkg]) => ({ name, path: requireBinary(name, pkg) }));
+  const libs = [...new Set([busybox, ...programs.map((p) => p.path)].flatMap(sharedLibraries))];
   const order = moduleLoadOrder(o.kernel.modulesDir, o.modules);
   const entries: CpioEntry[] = [
     { kind: 'file', path: 'init', data: o.init, mode: 0o755 },
     { kind: 'file', path: 'bin/busybox', data: readFileSync(busybox), mode: 0o755 },
     ...o.applets.map((a): CpioEntry => ({ kind: 'symlink', path: `bin/${a}`, target: 'busybox' })),
-    ...programs.map((path, i): CpioEntry => ({ kind: 'file', path: `bin/${o.programs?.[i]?.[0] ?? basename(path)}`, data: readFileSync(path), mode: 0o755 })),
+    ...programs.map((p): CpioEntry => ({ kind: 'file', path: `bin/${p.name}`, data: readFileSync(p.path), mode: 0o755 })),
     ...libs.map((lib): CpioEntry => ({ kind: 'file', path: lib, data: readFileSync(lib), mode: 0o755 })),
     ...order.map((m): CpioEntry => ({ kind: 'file', path: `lib/modules/${m}.ko`, data: readFileSync(join(o.kernel.modulesDir, `${m}.ko`)) })),
     { kind: 'file', path: 'lib/modules/load-order', data: `${order.join('\n')}\n` },
